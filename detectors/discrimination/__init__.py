@@ -1,0 +1,1 @@
+"""Detectors for the discrimination category; each module registers its detector classes."""

@@ -1,0 +1,79 @@
+"""The detection engine: runs every registered detector over a record, in stream order, keeping the registries current."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+
+from detectors.context import DetectionContext
+from detectors.findings import Finding
+from detectors.registries import Registries
+from detectors.rules import Detector, all_detectors
+from schemas import Record
+
+
+@cache
+def detector_version() -> str:
+    """Package version plus a hash of the detector code and data: changes whenever a rule or lexicon does."""
+    try:
+        base = version("hrwatch")
+    except PackageNotFoundError:
+        base = "0.0.0"
+    h = hashlib.sha256()
+    root = resources.files("detectors")
+    stack = [root]
+    files = []
+    while stack:
+        node = stack.pop()
+        for child in node.iterdir():
+            if child.is_dir():
+                if child.name != "__pycache__":
+                    stack.append(child)
+            elif child.name.endswith((".py", ".toml", ".tsv", ".txt", ".json")):
+                files.append(child)
+    for f in sorted(files, key=lambda p: str(p)):
+        h.update(str(f).rsplit("detectors", 1)[-1].encode())
+        h.update(f.read_bytes())
+    return f"{base}+{h.hexdigest()[:12]}"
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class DetectionEngine:
+    """Stateful only through its registries: `process` applies registry records, then detects on every record."""
+
+    def __init__(self, registries: Registries | None = None, clock: Callable[[], str] = utc_now) -> None:
+        self.registries = registries if registries is not None else Registries()
+        self.clock = clock
+        self.version = detector_version()
+        self._by_type: dict[str, tuple[Detector, ...]] = {}
+        detectors = all_detectors()
+        for record_type in ("job_posting", "agency_filing", "business_registration"):
+            self._by_type[record_type] = tuple(d for d in detectors if record_type in d.record_types)
+
+    def process(self, record: Record) -> list[Finding]:
+        """Update the registries from `record` (filings, registrations), then return its findings."""
+        self.registries.apply(record)
+        return self.detect(record)
+
+    def detect(self, record: Record) -> list[Finding]:
+        """Findings for one record against the current registries, without changing them."""
+        ctx = DetectionContext(record, self.registries, self.version, self.clock())
+        seen: set[str] = set()
+        out: list[Finding] = []
+        for det in self._by_type.get(record.type, ()):
+            for f in det.detect(ctx):
+                if f.id not in seen:
+                    seen.add(f.id)
+                    out.append(f)
+        return out
+
+    def process_all(self, records: Iterable[Record]) -> Iterator[tuple[Record, list[Finding]]]:
+        for r in records:
+            yield r, self.process(r)

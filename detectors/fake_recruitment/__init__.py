@@ -1,0 +1,1 @@
+"""Detectors for the fake_recruitment category; each module registers its detector classes."""

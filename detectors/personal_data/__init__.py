@@ -1,0 +1,1 @@
+"""Detectors for the personal_data category; each module registers its detector classes."""
