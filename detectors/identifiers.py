@@ -1,19 +1,34 @@
-"""Check-digit validators for Chinese identifiers: resident ID (GB 11643), bank card (Luhn), USCC (GB 32100)."""
+"""Check-digit validators for Chinese identifiers: resident ID (GB 11643), bank card (Luhn), USCC (GB 32100), mobile, passport."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # First digit of the administrative division code: 1 North, 2 North-east, 3 East, 4 South-central,
 # 5 South-west, 6 North-west, 7 Taiwan, 8 Hong Kong/Macao/overseas.
 _ID_REGIONS = "12345678"
+# Province-level codes (GB/T 2260) that can open a resident ID; 83 is the residence permit for
+# Taiwan residents (GB 11643 amendment), 81/82 those for Hong Kong and Macao residents.
+_ID_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+_OLDEST_BIRTH = dt.date(1900, 1, 1)
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # Registration authority codes (1 organs, 5 civil affairs, 9 industry & commerce, …); Y = other.
 _USCC_AUTHORITIES = "123456789ANY"
+
+# Mainland mobile numbers: 1, then a network digit 3–9, then nine digits (YD/T 2.0 numbering plan).
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# People's Republic of China passports: ordinary e-passports E + 8 digits or E + letter + 7 digits
+# (EA…, EB… once the digit series ran out), the older G + 8 digits, public-affairs P/S + 7 digits
+# (S also 8), diplomatic D + 7 digits, and the pre-2000s 14/15 + 7 digits.
+_PASSPORT = re.compile(r"(?:[EG][0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[PD][0-9]{7}|S[0-9]{7,8}|1[45][0-9]{7})")
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -24,15 +39,20 @@ def resident_id_check_char(first17: str) -> str:
 
 def resident_id_birth_date(value: str) -> dt.date | None:
     """The birth date encoded in digits 7–14, or None when it is not a real date."""
+    digits = value[6:14]
+    if len(digits) != 8 or not digits.isdigit():
+        return None
     try:
-        return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         return None
 
 
 def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
-    """True for an 18-character resident ID with a correct check digit and a plausible birth date."""
-    if len(value) != 18 or not value[:17].isdigit() or value[0] not in _ID_REGIONS:
+    """True for an 18-character resident ID with a real province code, a correct check digit and a plausible birth date."""
+    if len(value) != 18 or not value[:17].isdigit() or not value[:17].isascii():
+        return False
+    if value[0] not in _ID_REGIONS or value[:2] not in _ID_PROVINCES:
         return False
     if value[17].upper() != resident_id_check_char(value[:17]):
         return False
@@ -40,12 +60,12 @@ def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
     if born is None:
         return False
     today = today or dt.date.today()
-    return dt.date(1900, 1, 1) <= born <= today
+    return _OLDEST_BIRTH <= born <= today
 
 
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod 10) check."""
-    if not digits.isdigit():
+    if not digits.isdigit() or not digits.isascii():
         return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -65,6 +85,16 @@ def valid_bank_card(digits: str) -> bool:
     if not digits.startswith(("62", "4", "5", "3", "60", "9")):
         return False
     return luhn_valid(digits)
+
+
+def valid_mobile(digits: str) -> bool:
+    """True for an 11-digit mainland mobile number (1, a network digit 3–9, nine digits)."""
+    return _MOBILE.fullmatch(digits) is not None
+
+
+def valid_passport(value: str) -> bool:
+    """True for a number in one of the PRC passport formats (E/G + 8 digits, EA… + 7, P/S/D + 7, 14/15 + 7)."""
+    return _PASSPORT.fullmatch(value.upper()) is not None
 
 
 def uscc_check_char(first17: str) -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 import jsonschema.exceptions
 import orjson
@@ -146,7 +147,7 @@ class BusinessRegistration:
         return self.id or f"{self.uscc}@{self.updated_at.isoformat()}"
 
 
-Record = Union[JobPosting, AgencyFiling, BusinessRegistration]
+Record = JobPosting | AgencyFiling | BusinessRegistration
 
 
 def parse_json(data: bytes | str) -> Record:
@@ -239,10 +240,15 @@ def _date(obj: Mapping[str, Any] | None, key: str, prefix: str) -> dt.date | Non
         raise _FieldError(prefix + key, f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _sub(cls: type, obj: Any) -> Any:
     if not obj:
         return None
-    return cls(**{k: obj.get(k) for k in cls.__slots__})
+    return cls(**{name: obj.get(name) for name in _field_names(cls)})
 
 
 def _build_posting(obj: dict[str, Any]) -> JobPosting:
@@ -305,7 +311,7 @@ def _build_registration(obj: dict[str, Any]) -> BusinessRegistration:
     )
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[dict[str, Any]], Record]] = {
     "job_posting": _build_posting,
     "agency_filing": _build_filing,
     "business_registration": _build_registration,
