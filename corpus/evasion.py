@@ -45,9 +45,7 @@ _TRADITIONAL_PAIRS = (
     "贸貿 驶駛 纺紡 镇鎮 鲜鮮 厨廚 饰飾 铺鋪 烧燒 滨濱 钻鑽 剂劑 闸閘 捞撈 诱誘 惩懲 "
     "宗宗 教教 族族 户戶 籍籍 貌貌 身身 高高 体體 重重 岁歲 龄齡 仅僅 限限 优優 先先 扰擾 勿勿 须須 应應"
 )
-_TRADITIONAL = str.maketrans(
-    {pair[0]: pair[1] for pair in _TRADITIONAL_PAIRS.split() if len(pair) == 2}
-)
+_TRADITIONAL = str.maketrans({pair[0]: pair[1] for pair in _TRADITIONAL_PAIRS.split() if len(pair) == 2})
 
 # Spoken forms of digits that evaders use so a phone number is not a digit run.
 _SPOKEN_DIGITS = {

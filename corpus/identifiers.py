@@ -7,51 +7,77 @@ from datetime import date, timedelta
 
 from faker.providers.ssn.zh_CN import Provider as _SsnProvider
 
+# The check-character arithmetic is the detectors' own, so generator and detector agree by construction.
+from detectors.identifiers import luhn_valid, resident_id_check_char, uscc_check_char, valid_resident_id
+
 # County-level codes only: a resident ID issued against a province code (xx0000)
 # or a prefecture code (xxxx00) would look fabricated to anyone who knows the format.
-COUNTY_CODES: tuple[str, ...] = tuple(
-    code for code in _SsnProvider.area_codes if not code.endswith("00")
-)
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+COUNTY_CODES: tuple[str, ...] = tuple(code for code in _SsnProvider.area_codes if not code.endswith("00"))
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 # Real issuing-bank BINs under the UnionPay 62 range, so card numbers look like
 # the ones people actually paste (ICBC, ABC, CCB, BOC, CMB, BoCom, PSBC, CIB).
 _UNIONPAY_BINS = (
-    "622202", "621226", "622848", "622845", "621700", "622700", "621661",
-    "622588", "621483", "622262", "621799", "622188", "621098", "622908", "621440",
+    "622202",
+    "621226",
+    "622848",
+    "622845",
+    "621700",
+    "622700",
+    "621661",
+    "622588",
+    "621483",
+    "622262",
+    "621799",
+    "622188",
+    "621098",
+    "622908",
+    "621440",
 )
 
 _MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139",
-    "147", "150", "151", "152", "153", "155", "156", "157", "158", "159",
-    "166", "173", "176", "177", "178", "180", "181", "182", "183", "185",
-    "186", "187", "188", "189", "191", "193", "195", "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "134",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "147",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "193",
+    "195",
+    "198",
+    "199",
 )
-
-
-def resident_id_check_char(first17: str) -> str:
-    """GB 11643-1999 check character (ISO 7064 MOD 11-2) for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def resident_id_is_valid(value: str) -> bool:
-    """True for an 18-character resident ID with a real date and a correct check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    try:
-        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    if born.year < 1900:
-        return False
-    return resident_id_check_char(value[:17]) == value[17].upper()
 
 
 def make_resident_id(rng: random.Random, today: date, min_age: int = 18, max_age: int = 60) -> str:
@@ -69,22 +95,9 @@ def mask_resident_id(value: str) -> str:
     return value[:6] + "*" * 8 + value[-4:]
 
 
-def luhn_is_valid(number: str) -> bool:
-    """Luhn (mod 10) check, as printed on every UnionPay card."""
-    if not number.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _luhn_check_digit(body: str) -> str:
     for d in "0123456789":
-        if luhn_is_valid(body + d):
+        if luhn_valid(body + d):
             return d
     raise AssertionError("unreachable: one of ten digits always completes a Luhn sum")
 
@@ -125,21 +138,6 @@ def _org_code_check(body8: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
-def uscc_check_char(first17: str) -> str:
-    """GB 32100-2015 check character over the first 17 characters."""
-    total = sum(
-        USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True)
-    )
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def uscc_is_valid(value: str) -> bool:
-    """True for an 18-character USCC whose characters and check character are correct."""
-    if len(value) != 18 or any(c not in USCC_ALPHABET for c in value):
-        return False
-    return uscc_check_char(value[:17]) == value[17]
-
-
 def make_uscc(rng: random.Random, region: str, digits_only: bool = False) -> str:
     """A USCC for a company registered in `region` (6-digit code), with a valid check character.
 
@@ -155,7 +153,7 @@ def make_uscc(rng: random.Random, region: str, digits_only: bool = False) -> str
             body8 = "".join(rng.choice("0123456789") for _ in range(8))
         org = body8 + _org_code_check(body8)
         first17 = "91" + region + org
-        code = first17 + uscc_check_char(first17)
+        code = first17 + (uscc_check_char(first17) or "0")
         if digits_only and not code.isdigit():
             continue
         return code
@@ -172,5 +170,5 @@ def make_non_id_number(rng: random.Random) -> str:
     while True:
         candidate = f"{rng.randint(2018, 2026)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         candidate += "".join(rng.choice("0123456789") for _ in range(10))
-        if not resident_id_is_valid(candidate):
+        if not valid_resident_id(candidate):
             return candidate
