@@ -80,6 +80,9 @@ def _tables() -> _Tables:
     candidates = set(t2s) | set(data["chars"])
     for cp in range(0x20, 0x10000):
         candidates.add(chr(cp))
+    # Mathematical alphanumerics (𝟏𝟑𝟖, 𝐀) and enclosed forms evaders paste from symbol pickers.
+    for cp in (*range(0x1D400, 0x1D800), *range(0x1F100, 0x1F1FF)):
+        candidates.add(chr(cp))
     for ch in candidates:
         if 0xD800 <= ord(ch) <= 0xDFFF:
             continue
@@ -105,7 +108,9 @@ def _tables() -> _Tables:
     # characters, whitespace between two digits, and invisible characters anywhere. The pattern
     # finds candidate runs; `_filler_edits` checks their neighbours (a lookbehind-led regex is
     # several times slower on long texts).
-    deco = r"\s\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←"
+    # Pictographic emoji (🔥💰📞) are decoration too; the prohibition signs among them were already
+    # folded to ✗ by the character table, so they are not in this range any more.
+    deco = r"\s\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←\U0001F300-\U0001FAFF"
     filler = re.compile(f"[{deco}{_INVISIBLE}]+")
 
     # Follow chains so that every value is final: then replacing characters one kind at a time
