@@ -13,10 +13,11 @@ _ID_REGIONS = "12345678"
 # Province-level codes (GB/T 2260) that can open a resident ID; 83 is the residence permit for
 # Taiwan residents (GB 11643 amendment), 81/82 those for Hong Kong and Macao residents.
 _ID_PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
 )
 _OLDEST_BIRTH = dt.date(1900, 1, 1)
+# Luhn: every second digit from the right is doubled, and the digits of the product summed.
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -48,13 +49,11 @@ def resident_id_birth_date(value: str) -> dt.date | None:
         return None
 
 
-def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
-    """True for an 18-character resident ID with a real province code, a correct check digit and a plausible birth date."""
+def resident_id_shape(value: str, today: dt.date | None = None) -> bool:
+    """True when 18 characters are laid out like a resident ID (province code, plausible birth date), check digit aside."""
     if len(value) != 18 or not value[:17].isdigit() or not value[:17].isascii():
         return False
     if value[0] not in _ID_REGIONS or value[:2] not in _ID_PROVINCES:
-        return False
-    if value[17].upper() != resident_id_check_char(value[:17]):
         return False
     born = resident_id_birth_date(value)
     if born is None:
@@ -63,18 +62,18 @@ def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
     return _OLDEST_BIRTH <= born <= today
 
 
+def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
+    """True for an 18-character resident ID with a real province code, a correct check digit and a plausible birth date."""
+    if not resident_id_shape(value, today):
+        return False
+    return value[17].upper() == resident_id_check_char(value[:17])
+
+
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod 10) check."""
     if not digits.isdigit() or not digits.isascii():
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    total = sum(int(c) for c in digits[-1::-2]) + sum(_LUHN_DOUBLED[int(c)] for c in digits[-2::-2])
     return total % 10 == 0
 
 

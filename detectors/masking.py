@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import re
 
+from detectors.identifiers import valid_resident_id, valid_uscc
+
 # A run of digits (allowing the separators people write inside numbers) long enough to identify someone.
 _DIGIT_RUN = re.compile(r"[0-9０-９](?:[ \-－\u3000.]?[0-9０-９xX]){6,}")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]{1,64})@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # Passport-like tokens: a letter or two followed by seven or eight digits.
+# Digits anywhere in an address, Chinese numerals where they number a building, unit or room.
+_HOUSE_NUMBER = re.compile(r"\d+|[一二三四五六七八九十百零〇两]+(?=号|栋|幢|座|单元|室|弄|组|户|楼|层)")
 _PASSPORT_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9]{7,8}(?![0-9])")
 
 
 def mask_identifier(value: str, keep_head: int | None = None, keep_tail: int = 4) -> str:
     """Mask the middle of an identifier, keeping separators: 110105199001011234 -> 110105********1234."""
+    if value.isalnum():  # the common case, a bare identifier: slice instead of walking characters
+        n = len(value)
+        head = keep_head if keep_head is not None else (6 if n >= 15 else 3)
+        tail = keep_tail
+        if n <= head + tail:
+            head, tail = min(head, n // 3), min(tail, n // 3)
+        return value[:head] + "*" * (n - head - tail) + value[n - tail :]
     chars = [c for c in value if c.isalnum()]
     n = len(chars)
     if keep_head is None:
@@ -51,8 +62,17 @@ def mask_passport(value: str) -> str:
 
 
 def mask_handle(value: str) -> str:
-    """An IM account (WeChat id, QQ number): zhang_san88 -> zh*******88."""
-    return mask_identifier(value, keep_head=2, keep_tail=2)
+    """An IM account (WeChat id, QQ number), separators included: zhang_san88 -> zh*******88."""
+    n = len(value)
+    if n <= 2:
+        return "*" * n
+    keep = 2 if n > 6 else 1
+    return value[:keep] + "*" * (n - 2 * keep) + value[n - keep :]
+
+
+def mask_address(address: str) -> str:
+    """Hide the numbers that locate a dwelling: 学院路12号3栋502室 -> 学院路**号*栋***室."""
+    return _HOUSE_NUMBER.sub(lambda m: "*" * len(m.group()), address)
 
 
 def mask_email(value: str) -> str:
@@ -67,6 +87,28 @@ def mask_email(value: str) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every identifier-like digit run, passport-like token and e-mail in free text (the safety net for all excerpts)."""
+    # A company's unified social credit code is public registry data, not personal data: keep it
+    # whole so registry evidence stays usable (an 18-digit resident ID never passes its check).
+    kept = [
+        m.span()
+        for m in _USCC_TOKEN.finditer(text)
+        if valid_uscc(m.group()) and not valid_resident_id(m.group())  # when in doubt, mask
+    ]
+    if kept:
+        pieces, pos = [], 0
+        for a, b in kept:
+            pieces.append(_mask_free_text(text[pos:a]))
+            pieces.append(text[a:b])
+            pos = b
+        pieces.append(_mask_free_text(text[pos:]))
+        return "".join(pieces)
+    return _mask_free_text(text)
+
+
+_USCC_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NP-RTUWXY]{18}(?![0-9A-Za-z])")
+
+
+def _mask_free_text(text: str) -> str:
     # Passport-like tokens first: the digit-run pass would otherwise keep seven of their eight digits.
     text = _PASSPORT_LIKE.sub(lambda m: mask_passport(m.group()), text)
     text = _DIGIT_RUN.sub(lambda m: mask_identifier(m.group()), text)

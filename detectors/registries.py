@@ -49,15 +49,18 @@ class LicenceRegistry:
     def __init__(self) -> None:
         self._by_uscc: dict[str, AgencyLicences] = {}
         self._uscc_by_number: dict[str, str] = {}
+        self._uscc_by_name: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._by_uscc)
 
     def apply(self, filing: AgencyFiling) -> None:
         """Record a filing; only licence grants, changes, revocations and cancellations matter here."""
-        uscc = filing.agency.uscc or ""
+        uscc = uscc_key(filing.agency.uscc)
         entry = self._by_uscc.setdefault(uscc, AgencyLicences(uscc, filing.agency.name or ""))
         entry.name = filing.agency.name or entry.name
+        if uscc and filing.agency.name:
+            self._uscc_by_name[_norm_name(filing.agency.name)] = uscc
         if filing.filing_type not in _GRANTS | _ENDS:
             return
         lic = filing.license
@@ -79,19 +82,39 @@ class LicenceRegistry:
             self._uscc_by_number[_norm_no(number)] = uscc
 
     def knows(self, uscc: str | None) -> bool:
-        return bool(uscc) and uscc in self._by_uscc
+        return bool(uscc) and uscc_key(uscc) in self._by_uscc
 
     def uscc_for_number(self, license_no: str | None) -> str | None:
         return self._uscc_by_number.get(_norm_no(license_no)) if license_no else None
 
-    def status_at(self, uscc: str | None, on: dt.date, license_no: str | None = None) -> LicenceStatus:
-        """Placement licence status of the agency on date `on` (by USCC, else by licence number)."""
-        key = uscc if uscc in self._by_uscc else self.uscc_for_number(license_no)
-        entry = self._by_uscc.get(key or "")
+    def uscc_for_name(self, name: str | None) -> str | None:
+        """The USCC filed under exactly this agency name (blanks and bracket widths ignored), if any."""
+        return self._uscc_by_name.get(_norm_name(name)) if name else None
+
+    def status_at(
+        self, uscc: str | None, on: dt.date, license_no: str | None = None, *, name: str | None = None
+    ) -> LicenceStatus:
+        """Placement licence status of the agency on date `on` (by USCC; by licence number, else exact name, only when no USCC is given).
+
+        A licence number held by a different agency than the USCC given does not license it: licences
+        are not transferable (就业促进法 第四十一条). A change filing without licence details keeps the
+        number, scope and validity in force before it.
+        """
+        key = uscc_key(uscc)
+        if not key:
+            key = self.uscc_for_number(license_no) or self.uscc_for_name(name) or ""
+        elif key not in self._by_uscc:
+            holder = self.uscc_for_number(license_no)
+            if holder and holder != key:
+                return LicenceStatus(
+                    False, "unknown",
+                    f"no licence filing is on record for this agency; licence number {license_no} is registered to another agency ({holder})",
+                )
+        entry = self._by_uscc.get(key)
         if entry is None or not entry.events:
             return LicenceStatus(False, "unknown", "no licence filing is on record for this agency")
         latest: LicenceEvent | None = None
-        for event in entry.events:
+        for event in _in_force(entry.events):
             if _start(event) <= on:
                 latest = event
         if latest is None:
@@ -112,6 +135,29 @@ class LicenceRegistry:
         return list(self._by_uscc.values())
 
 
+def _in_force(events: list[LicenceEvent]) -> list[LicenceEvent]:
+    """Events in order, each change carrying forward the number, scope and validity it does not restate."""
+    out: list[LicenceEvent] = []
+    current: LicenceEvent | None = None
+    for event in events:
+        if event.kind == "license_change" and current is not None:
+            event = LicenceEvent(
+                filing_id=event.filing_id,
+                kind=event.kind,
+                effective=event.effective,
+                number=event.number or current.number,
+                scope=event.scope or current.scope,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until or current.valid_until,
+            )
+        if event.kind in _GRANTS:
+            current = event
+        elif event.kind in _ENDS:
+            current = None
+        out.append(event)
+    return out
+
+
 def _start(event: LicenceEvent) -> dt.date:
     """When an event takes effect: a grant from its validity start, a change from its filing, an end when filed."""
     if event.kind == "license_grant" and event.valid_from is not None:
@@ -125,6 +171,15 @@ def _norm_no(number: str | None) -> str:
     return "".join(ch for ch in (number or "") if ch.isalnum())
 
 
+def _norm_name(name: str | None) -> str:
+    return "".join(ch for ch in (name or "") if not ch.isspace()).replace("（", "(").replace("）", ")")
+
+
+def uscc_key(uscc: str | None) -> str:
+    """A USCC as registry key: surrounding blanks dropped, letters upper-case (codes are case-blind)."""
+    return (uscc or "").strip().upper()
+
+
 @dataclass(frozen=True, slots=True)
 class BusinessEntry:
     uscc: str
@@ -134,22 +189,37 @@ class BusinessEntry:
 
 
 class BusinessRegistry:
-    """Latest registered name and status per USCC, from business_registration records (may be partial)."""
+    """Registered name and status per USCC over time, from business_registration records (may be partial)."""
 
     def __init__(self) -> None:
-        self._by_uscc: dict[str, BusinessEntry] = {}
+        self._by_uscc: dict[str, list[BusinessEntry]] = {}
 
     def __len__(self) -> int:
         return len(self._by_uscc)
 
     def apply(self, reg: BusinessRegistration) -> None:
-        """Keep the newest registration per USCC; an older one arriving late does not overwrite it."""
-        current = self._by_uscc.get(reg.uscc)
-        if current is None or reg.updated_at >= current.updated_at:
-            self._by_uscc[reg.uscc] = BusinessEntry(reg.uscc, reg.name, reg.status, reg.updated_at)
+        """Add a registration to the USCC's history; one arriving late is slotted in by its time, not taken as newest."""
+        key = uscc_key(reg.uscc)
+        history = self._by_uscc.setdefault(key, [])
+        entry = BusinessEntry(key, reg.name, reg.status, reg.updated_at)
+        # The same change redelivered (same time) replaces the earlier copy.
+        history[:] = [e for e in history if e.updated_at != reg.updated_at]
+        history.append(entry)
+        history.sort(key=lambda e: e.updated_at)
 
     def get(self, uscc: str | None) -> BusinessEntry | None:
-        return self._by_uscc.get(uscc) if uscc else None
+        """The newest registration of the USCC, or None when it is not in the registry."""
+        history = self._by_uscc.get(uscc_key(uscc)) if uscc else None
+        return history[-1] if history else None
+
+    def at(self, uscc: str | None, when: dt.datetime) -> BusinessEntry | None:
+        """The registration in force at `when` (the newest not after it), or None when none is that old."""
+        history = self._by_uscc.get(uscc_key(uscc)) if uscc else None
+        latest = None
+        for entry in history or ():
+            if entry.updated_at <= when:
+                latest = entry
+        return latest
 
 
 class Registries:

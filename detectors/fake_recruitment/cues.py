@@ -1,0 +1,348 @@
+"""Cue engine for the fake-recruitment text rules: one Aho-Corasick pass per field, clause-aware negation, weighted signals.
+
+Only signal phrases go into the automaton. Everything else (negators, warning words, context groups,
+the contact and salary word lists) is looked up lazily, by a precompiled alternation over the few
+characters around a hit — so the cost of a posting grows with its cues, not with its length.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import ahocorasick
+
+from detectors.context import DetectionContext
+from detectors.lexicon import load_toml
+from detectors.normalize import NormalizedText, normalize_pattern
+from schemas import JobPosting
+
+PACKAGE = "detectors.fake_recruitment"
+# Structured fields scanned besides the free text; only signals with `fields = "all"` match there.
+STRUCTURED_FIELDS = ("occupation", "location.city", "location.address")
+# A money figure: ¥200, 200元, 3k, 1.5万, 两百块.
+AMOUNT = (
+    r"[¥$]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块|rmb|万|千|w(?![a-z])|k(?![a-z]))"
+    r"|[一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]+\s*(?:元|块)"
+)
+_NEVER = re.compile(r"(?!)")
+
+
+def alternation(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A regex for any of the (normalised) phrases, longest first; Latin/digit edges must not continue a word or number."""
+    keys = sorted({normalize_pattern(p) for p in phrases if p}, key=len, reverse=True)
+    alts = []
+    for key in keys:
+        pat = re.escape(key)
+        if key[0].isascii() and key[0].isalnum():
+            pat = "(?<![a-z0-9])" + pat
+        if key[-1].isascii() and key[-1].isalnum():
+            pat += "(?![a-z0-9])"
+        alts.append(pat)
+    return re.compile("|".join(alts)) if alts else _NEVER
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One kind of evidence for a rule: its phrases' meaning, weight, context needs and negation mode."""
+
+    rule: str
+    name: str
+    description: str
+    weight: float
+    needs: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None
+    after_negators: re.Pattern[str] | None = None
+    negation: str = "full"  # full | warning
+    window: int = 20
+    structured: bool = False
+    virtual: str | None = None
+    value: float = 0.0
+    legal_basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCues:
+    name: str
+    threshold: float
+    requires: tuple[tuple[str, ...], ...]  # each inner tuple: at least one of these signals must count
+    signals: tuple[Signal, ...]
+    # When one of `yields_to` fires, this rule fires only on one of its `strong` signals.
+    yields_to: tuple[str, ...] = ()
+    strong: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    rules: dict[str, RuleCues]
+    # ahocorasick.Automaton over UTF-8 bytes (as latin-1 characters): pyahocorasick looks edges up by
+    # linear search, so a byte alphabet (a few lead bytes at the root) beats ~250 CJK first characters.
+    # Value: (byte length, signals, patterns to try where it starts, whether an edge is a Latin letter/digit).
+    automaton: Any
+    lists: dict[str, re.Pattern[str]]  # "contact.im_only", "salary.lure", …
+    sentence_next: re.Pattern[str]  # the next break at or after a position
+    sentence_prev: re.Pattern[str]  # matched from 0: ends just after the last break before a position
+    clause_next: re.Pattern[str]
+    clause_prev: re.Pattern[str]
+    negators_before: re.Pattern[str]
+    negators_after: re.Pattern[str]
+    adjacent_before: frozenset[str]
+    adjacent_after: frozenset[str]
+    warning: re.Pattern[str]
+    before_window: int
+    after_window: int
+
+
+def _requirements(raw: list[Any]) -> tuple[tuple[str, ...], ...]:
+    """`requires` as groups: a flat list is one group (any of them), a list of lists is all groups."""
+    if raw and all(isinstance(r, str) for r in raw):
+        return (tuple(raw),)
+    return tuple(tuple(group) for group in raw)
+
+
+@cache
+def lexicon() -> Lexicon:
+    """The compiled cue lexicon (lexicon.toml)."""
+    data = load_toml(PACKAGE, "lexicon.toml")
+    neg, groups = data["negation"], data["groups"]
+
+    def group_re(names: list[str]) -> re.Pattern[str] | None:
+        if not names:
+            return None
+        parts = [AMOUNT if n == "amount" else alternation(groups[n]).pattern for n in names]
+        return re.compile("|".join(f"(?:{p})" for p in parts))
+
+    automaton = ahocorasick.Automaton()
+    rules: dict[str, RuleCues] = {}
+
+    def add(key: str, sig: Signal | None = None, pattern: tuple[re.Pattern[str], Signal] | None = None) -> None:
+        encoded = key.encode("utf-8").decode("latin-1")
+        ascii_edge = (key[0].isascii() and key[0].isalnum()) or (key[-1].isascii() and key[-1].isalnum())
+        length, sigs, pats, _ = automaton.get(encoded, (len(encoded), (), (), ascii_edge))
+        sigs += (sig,) if sig else ()
+        pats += (pattern,) if pattern else ()
+        automaton.add_word(encoded, (length, sigs, pats, ascii_edge))
+
+    for rule, spec in data["rules"].items():
+        signals = []
+        for s in spec["signals"]:
+            extra = s.get("after_negators", ())
+            sig = Signal(
+                rule=rule,
+                name=s["name"],
+                description=s.get("description", s["name"]),
+                weight=float(s["weight"]),
+                needs=group_re(s.get("needs", [])),
+                unless=group_re(s.get("unless", [])),
+                after_negators=alternation(extra) if extra else None,
+                negation=s.get("negation", "full"),
+                window=int(s.get("window", 20)),
+                structured=s.get("fields") == "all",
+                virtual=s.get("virtual"),
+                value=float(s.get("value", 0)),
+                legal_basis=tuple(s.get("legal_basis", ())),
+            )
+            signals.append(sig)
+            for phrase in s.get("phrases", ()):
+                key = normalize_pattern(phrase)
+                if key:
+                    add(key, sig=sig)
+            for pattern in s.get("patterns", ()):
+                compiled = re.compile(pattern["regex"])
+                for word in pattern["at"]:
+                    add(normalize_pattern(word), pattern=(compiled, sig))
+        rules[rule] = RuleCues(
+            rule,
+            float(spec["threshold"]),
+            _requirements(spec.get("requires", ())),
+            tuple(signals),
+            tuple(spec.get("yields_to", ())),
+            tuple(spec.get("strong", ())),
+        )
+    automaton.make_automaton()
+    lists = {
+        f"{section}.{name}": alternation(words)
+        for section in ("contact", "salary")
+        for name, words in data[section].items()
+    }
+    scope = data["scope"]
+    sentence = "[" + re.escape(scope["sentence_breaks"]) + "]"
+    clause = "[" + re.escape(scope["sentence_breaks"] + scope["clause_breaks"]) + "]"
+    return Lexicon(
+        rules=rules,
+        automaton=automaton,
+        lists=lists,
+        sentence_next=re.compile(sentence),
+        sentence_prev=re.compile(r"[\s\S]*" + sentence),
+        clause_next=re.compile(clause),
+        clause_prev=re.compile(r"[\s\S]*" + clause),
+        negators_before=alternation(neg["before"]),
+        negators_after=alternation(neg["after"]),
+        adjacent_before=frozenset(neg["before_adjacent"]),
+        adjacent_after=frozenset(neg["after_adjacent"]),
+        warning=alternation(neg["warning"]),
+        before_window=int(neg["before_window"]),
+        after_window=int(neg["after_window"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    start: int  # normalised offsets in the field
+    end: int
+    signal: Signal
+
+
+@dataclass(slots=True)
+class FieldScan:
+    """The signal hits of one field, with sentence and clause bounds (from the original text) computed on demand."""
+
+    path: str
+    nt: NormalizedText
+    structured: bool
+    hits: list[Hit] = field(default_factory=list)
+    _warned: dict[int, bool] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.nt.text
+
+    def _bounds(self, prev: re.Pattern[str], nxt: re.Pattern[str], pos: int) -> tuple[int, int]:
+        # Breaks are looked up in the ORIGINAL text (normalisation joins lines between CJK
+        # characters), then mapped back to normalised positions.
+        nt, starts = self.nt, self.nt.starts
+        opos = pos if starts is None else (starts[pos] if pos < len(starts) else len(nt.original))
+        m = prev.match(nt.original, 0, opos)
+        n = nxt.search(nt.original, opos)
+        ostart = m.end() if m else 0
+        oend = n.start() if n else len(nt.original)
+        if starts is None:
+            return ostart, oend
+        return bisect_left(starts, ostart), bisect_left(starts, oend)
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        """[start, end) of the sentence holding normalised position `pos`."""
+        lex = lexicon()
+        return self._bounds(lex.sentence_prev, lex.sentence_next, pos)
+
+    def clause(self, pos: int) -> tuple[int, int]:
+        """[start, end) of the clause (between commas or sentence breaks) holding `pos`."""
+        lex = lexicon()
+        return self._bounds(lex.clause_prev, lex.clause_next, pos)
+
+    def in_warning(self, pos: int) -> bool:
+        """True when the sentence holding `pos` is a warning or disclaimer (谨防, 凡…均属诈骗, 如遇…请报警)."""
+        s, e = self.sentence(pos)
+        cached = self._warned.get(s)
+        if cached is None:
+            cached = self._warned[s] = lexicon().warning.search(self.nt.text, s, e) is not None
+        return cached
+
+    def negated(self, start: int, end: int, signal: Signal | None = None) -> bool:
+        """True when the cue sits in a warning sentence, or a negator governs it within its clause."""
+        if self.in_warning(start):
+            return True
+        if signal is not None and signal.negation == "warning":
+            return False
+        lex, text = lexicon(), self.nt.text
+        cs, ce = self.clause(start)
+        lo = max(cs, start - lex.before_window)
+        if lex.negators_before.search(text, lo, start) or lex.adjacent_before & set(text[max(cs, start - 2) : start]):
+            return True
+        hi = min(ce, end + lex.after_window)
+        if lex.negators_after.search(text, end, hi) or lex.adjacent_after & set(text[end : min(ce, end + 2)]):
+            return True
+        return bool(signal and signal.after_negators and signal.after_negators.search(text, end, hi))
+
+    def near(self, start: int, end: int, pattern: re.Pattern[str], window: int, *, clause: bool = False) -> bool:
+        """True when `pattern` occurs within `window` characters of the span, in the same sentence (or clause)."""
+        s, e = self.clause(start) if clause else self.sentence(start)
+        return pattern.search(self.nt.text, max(s, start - window), min(e, end + window)) is not None
+
+    def find(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+        for m in pattern.finditer(self.nt.text):
+            yield m.start(), m.end()
+
+
+@dataclass(slots=True)
+class Scan:
+    """The cue scan of one record: a FieldScan per text field and structured field, and its hits by rule."""
+
+    fields: list[FieldScan]
+    ctx: DetectionContext
+    by_rule: dict[str, list[tuple[FieldScan, Hit]]] = field(default_factory=dict)
+
+    def find(self, list_name: str, *, structured: bool = False) -> Iterator[tuple[FieldScan, int, int]]:
+        """Occurrences of a word list from lexicon.toml ([contact], [salary]) in the free text (and structured fields)."""
+        pattern = lexicon().lists[list_name]
+        for fs in self.fields:
+            if structured or not fs.structured:
+                for s, e in fs.find(pattern):
+                    yield fs, s, e
+
+
+_memo: list[Any] = [None, None]
+
+
+def scan(ctx: DetectionContext) -> Scan:
+    """Scan the record once; detectors of this package share the result for the same context."""
+    if _memo[0] is ctx:
+        return _memo[1]  # type: ignore[no-any-return]
+    lex = lexicon()
+    fields = []
+    paths = [(p, False) for p in ctx.text_fields]
+    rec = ctx.record
+    if isinstance(rec, JobPosting):
+        loc = rec.location
+        present = (rec.occupation, loc.city if loc else None, loc.address if loc else None)
+        paths += [(p, True) for p, v in zip(STRUCTURED_FIELDS, present, strict=True) if v]
+    by_rule: dict[str, list[tuple[FieldScan, Hit]]] = {}
+    for path, structured in paths:
+        nt = ctx.norm(path)
+        text = nt.text
+        fs = FieldScan(path, nt, structured)
+        encoded = text.encode("utf-8")
+        ascii_text = len(encoded) == len(text)
+        # Byte offsets to character offsets, incrementally (hits come in order of their end).
+        bpos = cpos = 0
+        for last, (length, signals, patterns, ascii_edge) in lex.automaton.iter(encoded.decode("latin-1")):
+            bstart = last - length + 1
+            if ascii_text:
+                start, end = bstart, last + 1
+            else:
+                if bstart < bpos:
+                    bpos = cpos = 0
+                cpos += len(encoded[bpos:bstart].decode("utf-8"))
+                bpos = bstart
+                start = cpos
+                end = start + len(encoded[bstart : last + 1].decode("utf-8"))
+            if ascii_edge and not _on_boundaries(text, start, end):
+                continue
+            for sig in signals:
+                if not structured or sig.structured:
+                    hit = Hit(start, end, sig)
+                    fs.hits.append(hit)
+                    by_rule.setdefault(sig.rule, []).append((fs, hit))
+            if patterns and not structured:
+                for regex, sig in patterns:
+                    m = regex.match(text, start)
+                    if m is not None:
+                        hit = Hit(start, m.end(), sig)
+                        fs.hits.append(hit)
+                        by_rule.setdefault(sig.rule, []).append((fs, hit))
+        fields.append(fs)
+    result = Scan(fields, ctx, by_rule)
+    _memo[0], _memo[1] = ctx, result
+    return result
+
+
+def _on_boundaries(text: str, start: int, end: int) -> bool:
+    """A phrase edge that is a Latin letter or digit must not continue a Latin word or number."""
+    first, last = text[start], text[end - 1]
+    if start > 0 and first.isascii() and first.isalnum() and text[start - 1].isascii() and text[start - 1].isalnum():
+        return False
+    return not (end < len(text) and last.isascii() and last.isalnum() and text[end].isascii() and text[end].isalnum())

@@ -1,0 +1,202 @@
+"""Implausible pay: the offered monthly minimum against the occupation's benchmark p90 (salary_benchmarks.toml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from rapidfuzz import fuzz, process
+
+from detectors.context import DetectionContext
+from detectors.fake_recruitment.cues import scan
+from detectors.fake_recruitment.pay import structured_pay
+from detectors.findings import Finding
+from detectors.lexicon import PhraseMatcher, load_toml
+from detectors.normalize import normalize, normalize_pattern
+from detectors.rules import Detector, rule_specs
+
+PACKAGE = "detectors.fake_recruitment"
+RULE = "fake_recruitment.implausible_salary"
+# Occupation values that say nothing: fall back to the title.
+_ABROAD_SIGNALS = frozenset({"fraud_hotspot", "abroad"})
+_UNSPECIFIED = frozenset({"其他", "不限", "未知", "综合", "其它", "普通岗位", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    name: str
+    p50: float | None
+    p90: float | None
+    skip_units: frozenset[str] = frozenset()
+
+    @property
+    def usable(self) -> bool:
+        return self.p90 is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmarks:
+    by_keyword: dict[str, Benchmark]
+    matcher: PhraseMatcher[str]
+    suffix_fallbacks: tuple[tuple[str, str], ...]
+    plain_ratio: float
+    lure_ratio: float
+    fuzzy_cutoff: float
+    source: str
+    floor: float  # the lowest pay that could fire for any occupation
+
+
+@cache
+def benchmarks() -> Benchmarks:
+    """The benchmark table, keyed by normalised occupation keyword."""
+    data = load_toml(PACKAGE, "salary_benchmarks.toml")
+    by_keyword: dict[str, Benchmark] = {}
+    for occ in data["occupations"]:
+        usable = occ.get("benchmark", True)
+        bench = Benchmark(
+            occ["name"],
+            occ.get("p50") if usable else None,
+            occ.get("p90") if usable else None,
+            frozenset(occ.get("skip_units", ())),
+        )
+        for kw in occ["keywords"]:
+            by_keyword.setdefault(normalize_pattern(kw), bench)
+    return Benchmarks(
+        by_keyword=by_keyword,
+        matcher=PhraseMatcher({k: k for k in by_keyword}),
+        suffix_fallbacks=tuple(
+            (normalize_pattern(f["suffix"]), normalize_pattern(f["keyword"])) for f in data.get("suffix_fallbacks", ())
+        ),
+        plain_ratio=float(data["ratios"]["plain"]),
+        lure_ratio=float(data["ratios"]["lure"]),
+        fuzzy_cutoff=float(data["ratios"]["fuzzy_cutoff"]),
+        source=data["source"],
+        floor=min(b.p90 for b in by_keyword.values() if b.p90 is not None)
+        * min(float(data["ratios"]["plain"]), float(data["ratios"]["lure"])),
+    )
+
+
+def _longest_keyword(text: str) -> tuple[str, int, int] | None:
+    best: tuple[str, int, int] | None = None
+    for m in benchmarks().matcher.finditer(text):
+        if best is None or (m.end - m.start) > (best[2] - best[1]):
+            best = (m.value, m.start, m.end)
+    return best
+
+
+@lru_cache(maxsize=2048)
+def occupation_keyword(occupation: str) -> str | None:
+    """The benchmark keyword for an occupation field: exact, contained (longest), else a close spelling."""
+    bm = benchmarks()
+    occ = normalize(occupation).text.strip()
+    if occ in _UNSPECIFIED:
+        return None
+    if occ in bm.by_keyword:
+        return occ
+    found = _longest_keyword(occ)
+    if found is not None:
+        return found[0]
+    match = process.extractOne(occ, list(bm.by_keyword), scorer=fuzz.WRatio, score_cutoff=bm.fuzzy_cutoff)
+    if match:
+        return str(match[0])
+    for suffix, keyword in bm.suffix_fallbacks:
+        if occ.endswith(suffix) and len(occ) > len(suffix):
+            return keyword
+    return None
+
+
+class ImplausibleSalaryDetector(Detector):
+    """Fires when minimum pay is far above the occupation's p90 (further with lure cues); unknown occupations never fire."""
+
+    rules = (RULE,)
+
+    def detect(self, ctx: DetectionContext) -> Iterator[Finding]:
+        # Only the structured salary: figures in the text are as often about someone else (喜报 … 年薪30万).
+        pay = structured_pay(ctx.record.raw.get("salary"))
+        bm = benchmarks()
+        if pay is None or pay.monthly <= bm.floor:
+            return  # below every occupation's line: nothing to look up
+        keyword, where = self._occupation(ctx)
+        if keyword is None:
+            return
+        bench = bm.by_keyword[keyword]
+        if not bench.usable or bench.p90 is None or pay.monthly <= bench.p90 * min(bm.lure_ratio, bm.plain_ratio):
+            return
+        if pay.unit in bench.skip_units:
+            return  # a day or hour rate in this trade is not a fraction of a monthly wage
+        if self._senior_title(ctx, keyword):
+            return
+        lure = self._lure_cue(ctx)
+        ratio = bm.lure_ratio if lure is not None else bm.plain_ratio
+        if pay.monthly <= bench.p90 * ratio:
+            return
+        spec = rule_specs()[RULE]
+        evidence = [ctx.whole_field(pay.field)]
+        if where is not None:
+            evidence.append(where)
+        if lure is not None:
+            evidence.append(lure[0])
+        times = pay.monthly / bench.p90
+        per = {"month": "月", "day": "天", "hour": "小时", "year": "年"}.get(pay.unit, pay.unit)
+        explanation = (
+            f"{spec.explanation}: {pay.amount:g} 元/{per} (≈{pay.monthly:,.0f} 元/月) is {times:.1f}× the p90 of "
+            f"{bench.p90:,.0f} 元/月 for {bench.name}"
+            + (f", with the lure cue {lure[1]!r}" if lure is not None else "")
+            + f" (benchmark: {bm.source})"
+        )
+        yield ctx.finding(
+            RULE,
+            evidence,
+            score=min(0.95, spec.score + 0.05 * (times / ratio - 1)),
+            explanation=explanation,
+            analysis={
+                "monthly_min": round(pay.monthly),
+                "occupation": bench.name,
+                "p50": bench.p50,
+                "p90": bench.p90,
+                "ratio_needed": ratio,
+                "times_p90": round(times, 2),
+                "lure_cue": lure[1] if lure else None,
+            },
+        )
+
+    @staticmethod
+    def _occupation(ctx: DetectionContext):  # type: ignore[no-untyped-def]
+        """(keyword, evidence) from the occupation field, else from the title."""
+        occupation = ctx.record.occupation  # type: ignore[union-attr]
+        if occupation:
+            keyword = occupation_keyword(occupation)
+            if keyword is not None:
+                return keyword, ctx.whole_field("occupation")
+            if normalize(occupation).text.strip() not in _UNSPECIFIED:
+                return None, None  # a stated occupation we have no benchmark for
+        found = _longest_keyword(ctx.norm("title").text)
+        if found is None:
+            return None, None
+        return found[0], ctx.evidence("title", found[1], found[2])
+
+    @staticmethod
+    def _senior_title(ctx: DetectionContext, keyword: str) -> bool:
+        """A senior or specialised title (主管, 总监 …) on a junior keyword: the benchmark does not fit."""
+        sc = scan(ctx)
+        titles = ("title", "occupation")
+        for fs, s, e in sc.find("salary.senior", structured=True):
+            if fs.path in titles and fs.text[s:e] not in keyword:
+                return True
+        return False
+
+    @staticmethod
+    def _lure_cue(ctx: DetectionContext):  # type: ignore[no-untyped-def]
+        """The first non-negated lure cue (无需经验, 零基础, 境外 …) as (evidence, phrase), or None."""
+        sc = scan(ctx)
+        for fs, s, e in sc.find("salary.lure"):
+            if not fs.negated(s, e):
+                return ctx.evidence(fs.path, s, e), fs.text[s:e]
+        # A destination abroad (the overseas_lure lexicon) is a lure cue too.
+        for fs in sc.fields:
+            for hit in fs.hits:
+                if hit.signal.rule == "overseas_lure" and hit.signal.name in _ABROAD_SIGNALS:
+                    if fs.structured or not fs.negated(hit.start, hit.end):
+                        return ctx.evidence(fs.path, hit.start, hit.end), fs.text[hit.start : hit.end]
+        return None

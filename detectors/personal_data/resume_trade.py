@@ -1,0 +1,215 @@
+"""Trade in résumés and personal information (出售简历, 收购简历, 一手简历, 个人信息打包…), including split-character and emoji spellings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from detectors.context import DetectionContext
+from detectors.findings import Finding
+from detectors.normalize import normalize_pattern
+from detectors.personal_data.cues import lexicon
+from detectors.rules import Detector
+
+# What evaders put between the characters of a word after normalisation has removed spaces and
+# decorative symbols: emoji and pictographs, and ASCII punctuation between two CJK characters.
+_PUNCT_SPLITTERS = "-.+#=^~'`"
+# Emoji, pictographs and dingbats (normalisation has already removed ★☆◆… between CJK characters).
+# Astral emoji are looked for only when the text has any astral character at all (a cheap test).
+_SYMBOLS = re.compile(r"[\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3]+")
+_ASTRAL_SYMBOLS = re.compile(r"[\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3\U0001F000-\U0001FAFF]+")
+_CJK_LO, _CJK_HI = "\u4e00", "\u9fff"
+_SENTENCE_END = re.compile(r"[。;!?\n]")
+_DIGIT = re.compile(r"[0-9]")
+_NEGATION_WINDOW = 8
+_VERB_BEFORE = 6  # characters allowed between a trade verb and the goods ("出售大量优质简历")
+_LOOSE_BEFORE = 3
+_VERB_AFTER = 4  # "简历低价出售"
+# A price per record: "简历5元一份", "3毛/条", "0.5元每条".
+_PRICE = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:元|块|毛|角)(?:/|每|一)?(?:份|条|个|套|组)")
+# After an offer, these make it a warning: "出售简历属于违法行为".
+_CONDEMNED = re.compile(r"[^。;!?\n]{0,10}?(?:违法|犯罪|违规|处罚|追究|判刑|严惩|侵犯|被抓|被查)")
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    keys = sorted({normalize_pattern(w) for w in words}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(k) for k in keys))
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    anchor: re.Pattern[str]  # every goods word and offer phrase, one literal alternation
+    kind: dict[str, str]  # anchor phrase -> goods | loose | offer | offer_deal
+    verbs: re.Pattern[str]
+    short_verbs: frozenset[str]
+    short_buy_verbs: frozenset[str]
+    deal: re.Pattern[str]
+    negation: re.Pattern[str]
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    tr = lexicon()["trade"]
+    kind: dict[str, str] = {}
+    for group, name in (
+        ("loose_goods", "loose"),
+        ("goods", "goods"),
+        ("offers_with_deal", "offer_deal"),
+        ("offers", "offer"),
+    ):
+        for w in tr[group]:
+            kind[normalize_pattern(w)] = name
+    return _Lexicon(
+        anchor=_alternation(kind),
+        kind=kind,
+        verbs=_alternation(tr["verbs"]),
+        short_verbs=frozenset(normalize_pattern(w) for w in tr["short_verbs"]),
+        short_buy_verbs=frozenset(normalize_pattern(w) for w in tr["short_buy_verbs"]),
+        deal=re.compile(_alternation(tr["deal_words"]).pattern + "|" + _PRICE.pattern),
+        negation=_alternation(tr["negation"]),
+    )
+
+
+def _compact(text: str) -> tuple[str, Sequence[int] | None]:
+    """The text without splitter characters, and for each kept character its index in `text` (None: unchanged)."""
+    n = len(text)
+    astral = len(text.encode("utf-16-le")) != 2 * n
+    cuts = [m.span() for m in (_ASTRAL_SYMBOLS if astral else _SYMBOLS).finditer(text)]
+    # ASCII punctuation splits a word only between two CJK characters ("出-售-简-历"); elsewhere it
+    # is a date, a salary range or a list number. Few of them in a posting: look at each.
+    for ch in _PUNCT_SPLITTERS:
+        a = text.find(ch)
+        while a >= 0:
+            b = a + 1
+            while b < n and text[b] in _PUNCT_SPLITTERS:
+                b += 1
+            if a > 0 and b < n and _CJK_LO <= text[a - 1] <= _CJK_HI and _CJK_LO <= text[b] <= _CJK_HI:
+                cuts.append((a, b))
+            a = text.find(ch, b)
+    cuts = _merge(cuts)
+    if not cuts:
+        return text, None
+    keep: list[int] = []
+    out: list[str] = []
+    pos = 0
+    for a, b in cuts:
+        keep.extend(range(pos, a))
+        out.append(text[pos:a])
+        pos = b
+    keep.extend(range(pos, len(text)))
+    out.append(text[pos:])
+    return "".join(out), keep
+
+
+def trade_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, phrase) of every trade offer in normalised `text`, offsets into `text`."""
+    lx = _lexicon()
+    compact, index = _compact(text)
+    spans: list[tuple[int, int]] = []
+    n = len(compact)
+    for m in lx.anchor.finditer(compact):
+        s, e = m.span()
+        kind = lx.kind[m.group()]
+        if kind != "offer" and not _trade_nearby(compact, lx, kind, s, e, n):
+            continue  # "投递简历", "数据分析": nothing of a trade around the goods
+        lo, hi = _sentence(compact, s, e)
+        found: tuple[int, int] | None = None
+        reach = _LOOSE_BEFORE if kind == "loose" else _VERB_BEFORE
+        for v in lx.verbs.finditer(compact, max(lo, s - reach - 5), s):
+            if v.end() >= s - reach:
+                found = (v.start(), e)
+                break
+        if found is None:
+            if kind == "offer":
+                found = (s, e)
+            elif kind == "offer_deal" and (lx.deal.search(compact, lo, s) or lx.deal.search(compact, e, hi)):
+                found = (s, e)
+            elif kind != "loose":
+                found = _verb_after_or_price(compact, lx, s, e, lo, hi)
+        if found is None:
+            continue
+        a, b = found
+        neg_lo = max(lo, a - _NEGATION_WINDOW)
+        if lx.negation.search(compact, neg_lo, a) or _CONDEMNED.match(compact, b):
+            continue
+        spans.append((a, b))
+    out = []
+    for a, b in _merge(spans):
+        phrase = compact[a:b]
+        if index is not None:
+            a, b = index[a], index[b - 1] + 1
+        out.append((a, b, phrase))
+    return out
+
+
+def _trade_nearby(text: str, lx: _Lexicon, kind: str, s: int, e: int, n: int) -> bool:
+    """A quick look for anything that could make the goods at [s, e) a trade, before the full checks."""
+    if lx.verbs.search(text, max(0, s - _VERB_BEFORE - 5), min(n, e + _VERB_AFTER + 5)) is not None:
+        return True
+    if kind == "loose":
+        return False
+    if s > 0 and (text[s - 1] in lx.short_verbs or text[s - 1] in lx.short_buy_verbs):
+        return True
+    if _DIGIT.search(text, max(0, s - 14), min(n, e + 16)) is not None:
+        return True  # a price per record
+    return kind == "offer_deal"
+
+
+def _verb_after_or_price(text: str, lx: _Lexicon, s: int, e: int, lo: int, hi: int) -> tuple[int, int] | None:
+    """Goods at [s, e) traded by a short verb before ("卖简历"), a verb after ("简历低价出售") or a price."""
+    if s > lo and text[s - 1] in lx.short_verbs:
+        return s - 1, e
+    if (
+        s > lo
+        and text[s - 1] in lx.short_buy_verbs
+        and (lx.deal.search(text, lo, s - 1) or lx.deal.search(text, e, hi))
+    ):
+        return s - 1, e
+    v = lx.verbs.search(text, e, min(hi, e + _VERB_AFTER + 5))
+    if v is not None and v.start() <= e + _VERB_AFTER:
+        return s, v.end()
+    p = _PRICE.search(text, e, min(hi, e + 16)) or _PRICE.search(text, max(lo, s - 14), s)
+    if p is not None:
+        return min(s, p.start()), max(e, p.end())
+    return None
+
+
+class ResumeTradeDetector(Detector):
+    """Offers to sell or buy résumés or personal data, not warnings or promises against it."""
+
+    rules = ("personal_data.resume_trade",)
+    record_types = frozenset({"job_posting", "agency_filing"})
+
+    def detect(self, ctx: DetectionContext) -> Iterable[Finding]:
+        evidence = []
+        phrases = []
+        for path in ctx.text_fields:
+            for start, end, phrase in trade_spans(ctx.norm(path).text):
+                evidence.append(ctx.evidence(path, start, end))
+                phrases.append(phrase)
+        if evidence:
+            yield ctx.finding(
+                "personal_data.resume_trade",
+                evidence,
+                analysis={"phrases": sorted(set(phrases)), "validation": "trade_verb+personal_data_goods"},
+            )
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping matches ("出售简历" and "简历资源") as one span."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around [start, end)."""
+    lo = max(text.rfind(c, 0, start) for c in "。;!?\n") + 1
+    nxt = _SENTENCE_END.search(text, end)
+    return lo, nxt.start() if nxt else len(text)

@@ -1,0 +1,414 @@
+"""Personal-data leak rules (泄露个人信息), one row table per rule, run through the real engine.
+
+Each row is (text, expected rule or None, expected masked excerpt). Positives and hard negatives
+sit side by side: the employer's own recruiting contact, masked numbers, USCCs and order numbers,
+warnings against résumé trade. Every finding is checked for evidence offsets that point at the
+identifier in the ORIGINAL text and for the absence of the raw identifier anywhere in its JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detectors import DetectionEngine
+from detectors.findings import Finding
+from detectors.identifiers import luhn_valid, resident_id_check_char, valid_uscc
+from detectors.normalize import normalize
+from schemas import parse_record
+
+
+def resident_id(first17: str) -> str:
+    return first17 + resident_id_check_char(first17)
+
+
+def bank_card(prefix: str) -> str:
+    return next(prefix + d for d in "0123456789" if luhn_valid(prefix + d))
+
+
+# Identifiers used in the tables (valid check digits, computed rather than copied).
+ID_A = resident_id("32050219870316004")  # Suzhou, born 1987-03-16
+ID_B = resident_id("51010419930822153")  # Chengdu, born 1993-08-22
+ID_C = resident_id("23010320000101762")  # Harbin, born 2000-01-01
+ID_X = next(v for v in (resident_id(f"33010620010712{n:03d}") for n in range(1000)) if v.endswith("X"))
+CARD_A = bank_card("621226100200345678")  # 19 digits, UnionPay
+CARD_B = bank_card("622848003211987654")
+CARD_C = bank_card("436742991200567")  # 16 digits, Visa-range prefix
+# An all-digit string that passes both the resident-ID checks and the USCC check.
+USCC_LIKE_ID = next(
+    v for v in (resident_id(f"32050219850611{n:03d}") for n in range(1000)) if valid_uscc(v) and v.isdigit()
+)
+
+M_ID_A = ID_A[:6] + "********" + ID_A[-4:]
+M_ID_B = ID_B[:6] + "********" + ID_B[-4:]
+M_ID_C = ID_C[:6] + "********" + ID_C[-4:]
+M_CARD_A = CARD_A[:6] + "*" * (len(CARD_A) - 10) + CARD_A[-4:]
+M_CARD_B = CARD_B[:6] + "*" * (len(CARD_B) - 10) + CARD_B[-4:]
+
+
+def posting(text: str, **extra: Any) -> dict[str, Any]:
+    record = {
+        "type": "job_posting",
+        "id": "pd-test",
+        "source": "test",
+        "title": "招聘普工",
+        "description": text,
+        "employer": {"name": "苏州恒达电子有限公司"},
+        "posted_at": "2024-05-20T09:00:00+08:00",
+    }
+    record.update(extra)
+    return record
+
+
+def annual_report(notes: str) -> dict[str, Any]:
+    return {
+        "type": "agency_filing",
+        "id": "pd-filing",
+        "filing_type": "annual_report",
+        "agency": {"name": "苏州快聘人力资源有限公司", "uscc": "91320505MA1XXXXX0A"},
+        "notes": notes,
+        "filed_at": "2024-03-01T10:00:00+08:00",
+    }
+
+
+@pytest.fixture(scope="module")
+def engine() -> DetectionEngine:
+    return DetectionEngine()
+
+
+def personal_findings(engine: DetectionEngine, record: dict[str, Any]) -> list[Finding]:
+    return [f for f in engine.process(parse_record(record)) if f.category == "personal_data"]
+
+
+_SPELLED = [
+    ("(at)", "@"),
+    ("[at]", "@"),
+    (" at ", "@"),
+    ("艾特", "@"),
+    ("(dot)", "."),
+    (" dot ", "."),
+    ("点", "."),
+    ("#", "@"),
+]
+
+
+def _compact(value: str) -> str:
+    """An identifier as written, reduced to what it identifies: digits, letters, @ and dots, lower-case."""
+    text = normalize(value).text
+    for spelled, plain in _SPELLED:
+        text = text.replace(spelled, plain)
+    return re.sub(r"[^0-9a-z@.*_]", "", text)
+
+
+def check_row(
+    engine: DetectionEngine, record: dict[str, Any], field: str, rule: str | None, excerpt: str | None
+) -> None:
+    found = personal_findings(engine, record)
+    text = record[field] if field in record else record["description"]
+    if rule is None:
+        assert found == [], [f.to_dict() for f in found]
+        return
+    by_rule = {f.rule: f for f in found}
+    assert rule in by_rule, sorted(by_rule)
+    finding = by_rule[rule]
+    excerpts = [e.excerpt for e in finding.evidence]
+    assert excerpt in excerpts
+    for e in finding.evidence:
+        assert e.field == field
+        assert 0 <= e.start < e.end <= len(text)
+    assert_no_raw_identifiers(found, text)
+    assert_offsets_point_at_identifiers(finding, text)
+
+
+RAW_IDENTIFIER = re.compile(
+    r"[0-9]{11,19}[xX]?|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}|(?<![a-z])e[a-z]?[0-9]{7,8}|[a-z][a-z0-9_-]{5,19}"
+)
+
+
+def assert_no_raw_identifiers(found: list[Finding], text: str) -> None:
+    """No identifier of the text, in any spelling normalisation folds together, appears in any finding's JSON."""
+    raw = {m.group() for m in RAW_IDENTIFIER.finditer(_compact(text)) if any(c.isdigit() for c in m.group())}
+    for f in found:
+        dumped = _compact(json.dumps(f.to_dict(), ensure_ascii=False))
+        for value in raw:
+            assert value not in dumped, (value, f.to_dict())
+
+
+def assert_offsets_point_at_identifiers(finding: Finding, text: str) -> None:
+    """Each evidence span covers exactly the identifier its masked excerpt stands for."""
+    for e in finding.evidence:
+        span = text[e.start : e.end]
+        assert span == span.strip(), span
+        if finding.rule == "personal_data.resume_trade" or re.search(r"[\u4e00-\u9fff]", e.excerpt):
+            continue  # trade phrases and (masked) addresses are not identifiers
+        value, shown = _compact(span), _compact(e.excerpt)
+        assert len(value) == len(shown), (span, e.excerpt)
+        assert all(m in ("*", v) for v, m in zip(value, shown, strict=True)), (span, e.excerpt)
+
+
+# --- resident_id ---------------------------------------------------------------------------------
+
+RESIDENT_ID_ROWS = [
+    (f"新入职员工登记：孙雨桐，身份证号{ID_A}，请行政尽快办理社保。", "personal_data.resident_id", M_ID_A),
+    (f"学员身份证 {ID_B[:6]} {ID_B[6:14]} {ID_B[14:]} 已核验", "personal_data.resident_id", M_ID_B),
+    (f"证件号码：{ID_C[:6]}-{ID_C[6:10]}-{ID_C[10:14]}-{ID_C[14:]}", "personal_data.resident_id", M_ID_C),
+    (f"身份证：{ID_X[:-1]}x（末位小写）", "personal_data.resident_id", ID_X[:6] + "********" + ID_X[-4:]),
+    ("身份证号：" + "".join("〇一二三四五六七八九"[int(c)] for c in ID_A), "personal_data.resident_id", M_ID_A),
+    (
+        "身份证号：" + ID_A.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        "personal_data.resident_id",
+        M_ID_A,
+    ),
+    # hard negatives
+    (f"身份证：{ID_A[:6]}********{ID_A[-4:]}（已脱敏）", None, None),
+    (f"统一社会信用代码 {USCC_LIKE_ID}，欢迎查询", None, None),
+    (f"苏州恒达电子有限公司 {USCC_LIKE_ID}", None, None),
+    (f"订单编号{ID_B}，请凭编号领取工服", None, None),
+    (f"身份证号{ID_A[:-1]}{'1' if ID_A[-1] != '1' else '2'}", None, None),  # wrong check digit
+    (f"身份证号{resident_id('32050219870231004')}", None, None),  # 31 February
+    (f"身份证号{resident_id('32050221870316004')}", None, None),  # born 2187
+    ("入职需携带身份证原件及复印件两份。", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), RESIDENT_ID_ROWS)
+def test_resident_id(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- mobile --------------------------------------------------------------------------------------
+
+MOBILE_ROWS = [
+    ("恭喜应聘者方晓雯（手机15906211438）通过终面！", "personal_data.mobile", "159****1438"),
+    ("离职员工韩冬的电话 158 7405 6633，他经手的账目请财务核对", "personal_data.mobile", "158****6633"),
+    ("求职者周宁 199-2417-3958 多次爽约，各位同行注意", "personal_data.mobile", "199****3958"),
+    ("该学员电话：幺三七洞洞幺二三四五六，请班主任回访", "personal_data.mobile", "137****3456"),
+    ("紧急联系人（其父）：+86 135 0011 2233", "personal_data.mobile", "135****2233"),
+    ("本周入职：\n叶子涵 13651120987\n陶嘉怡 18817654321", "personal_data.mobile", "136****0987"),
+    ("(1)龚晓 联系电话 17712345670\n(2)毛若彤 联系电话 17787654320", "personal_data.mobile", "177****5670"),
+    # the employer's own recruiting contact, written every way
+    ("有意者请联系人事部王经理：13906211438", None, None),
+    ("招聘热线 159-0621-1438（同微信）", None, None),
+    ("报名请致电 137 0011 2233 周女士", None, None),
+    ("联系人：邵敏\n联系电话：13651120987", None, None),
+    ("求职者请直接拨打18817654321咨询", None, None),
+    ("员工福利好，入职即缴社保，电话18817654321", None, None),
+    ("即可上岗，工资日结，电话18817654321", None, None),
+    ("负责提升品牌曝光，联系电话18817654321", None, None),
+    ("本店招聘专员小吕，私人手机18817654321，欢迎来电", None, None),
+    ("各门店联系方式：\n观前店 钱芳 13651120987\n石路店 孔强 18817654321", None, None),
+    ("传真：0512-65231234，座机0512 6523 1235", None, None),
+    ("职位编号 20240520138123456，请勿重复投递", None, None),
+    ("手机：138****5678（已隐藏）", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), MOBILE_ROWS)
+def test_mobile(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+def test_mobile_equal_to_the_postings_contact_phone_is_not_a_leak(engine: DetectionEngine) -> None:
+    record = posting("求职者刘倩请联系13906211438", contact={"name": "刘倩", "phone": "139 0621 1438"})
+    assert personal_findings(engine, record) == []
+
+
+# --- bank_card -----------------------------------------------------------------------------------
+
+BANK_CARD_ROWS = [
+    (f"本月工资退票：员工钱思远 工资卡 {CARD_A}", "personal_data.bank_card", M_CARD_A),
+    (
+        f"学员卡号：{CARD_B[:4]}-{CARD_B[4:8]}-{CARD_B[8:12]}-{CARD_B[12:16]}-{CARD_B[16:]}",
+        "personal_data.bank_card",
+        M_CARD_B,
+    ),
+    (f"报到登记：严可欣（身份证{ID_B}，收款账号{CARD_A}）", "personal_data.bank_card", M_CARD_A),
+    # hard negatives
+    (f"报名费请转账至{CARD_A}，到账后安排面试", None, None),  # the poster's collection account
+    (f"卡号{CARD_A[:-1]}{(int(CARD_A[-1]) + 1) % 10}", None, None),  # fails Luhn
+    ("工资每月10日打到员工本人银行卡。", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), BANK_CARD_ROWS)
+def test_bank_card(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- passport ------------------------------------------------------------------------------------
+
+PASSPORT_ROWS = [
+    ("外派焊工护照号：E63812457，签证已出", "personal_data.passport", "E6*****57"),
+    ("赴迪拜人员（护照）：EB2046813", "personal_data.passport", "EB*****13"),
+    ("劳务输出名单（护照号）：\n贺勇 G20419873\n常山 E 7051 3364", "personal_data.passport", "G2*****73"),
+    # hard negatives
+    ("需持有效护照，签证费用公司承担。", None, None),
+    ("设备型号E63812457，操作前请培训", None, None),
+    ("护照办理进度查询单号P1234567", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), PASSPORT_ROWS)
+def test_passport(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- email ---------------------------------------------------------------------------------------
+
+EMAIL_ROWS = [
+    ("候选人林小满邮箱 linxiaoman96@163.com，已发offer", "personal_data.email", "li**********@163.com"),
+    ("被投诉人邮箱：wu.jiaqi(at)qq.com", "personal_data.email", "wu******@qq.com"),
+    # the employer's recruiting mailbox
+    ("简历请投递至 hr@hengda-elec.com", None, None),
+    ("简历发送到 zhaopin2024@163.com，注明岗位", None, None),
+    ("联系邮箱：recruit.sz@qq.com", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), EMAIL_ROWS)
+def test_email(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+def test_email_on_the_employers_own_domain_is_not_a_leak(engine: DetectionEngine) -> None:
+    record = posting("员工邮箱统一为姓名拼音，如 wangfang@hengda-elec.com", contact={"email": "jobs@hengda-elec.com"})
+    assert personal_findings(engine, record) == []
+
+
+# --- im_account ----------------------------------------------------------------------------------
+
+IM_ROWS = [
+    ("应聘者钟毅的微信号：zhongyi_1998，面试放鸽子两次", "personal_data.im_account", "zh********98"),
+    ("离职员工QQ：2736481950，拖欠公司备用金", "personal_data.im_account", "27******50"),
+    ("求职者薇信 mengmeng_0618 请勿再加", "personal_data.im_account", "me*********18"),
+    # the employer's own channel
+    ("加微信 hr_hengda88 了解详情", None, None),
+    ("有意者加QQ 2736481950，非诚勿扰", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), IM_ROWS)
+def test_im_account(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- address -------------------------------------------------------------------------------------
+
+ADDRESS_ROWS = [
+    ("员工卢佳家住姑苏区平江路88号2幢301室，通勤班车请绕行", "personal_data.address", "姑苏区平江路**号*幢***室"),
+    ("该学员现住址：吴中区木渎镇金山路16号5栋1单元702", "personal_data.address", "吴中区木渎镇金山路**号*栋*单元***"),
+    (
+        "史可 住 相城区元和街道御窑路9号3栋1101\n柏林 住 相城区阳澄湖路2号6栋402",
+        "personal_data.address",
+        "相城区元和街道御窑路*号*栋****",
+    ),
+    # workplaces, dormitories the employer provides, generic conditions
+    ("公司地址：姑苏区平江路88号2幢301室", None, None),
+    ("包吃住，宿舍在厂区5栋", None, None),
+    ("面试地点：工业园区星湖街328号8栋", None, None),
+    ("户籍不限，优先录用家住附近者", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), ADDRESS_ROWS)
+def test_address(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- bulk_records --------------------------------------------------------------------------------
+
+BULK_ROWS = [
+    (
+        f"新员工信息：\n1. 孙雨桐 {ID_A} 13651120987\n2. 何嘉 {ID_B} 18817654321\n3. 郑一鸣 {ID_C} 15906211438",
+        "personal_data.bulk_records",
+        M_ID_B,
+    ),
+    (f"工资卡核对：{CARD_A}；{CARD_B}；{bank_card('622202123456789012')}", "personal_data.bulk_records", M_CARD_B),
+    (
+        "以下学员请回电：\n贝晨 13651120987\n池亦 18817654321\n宁远 15906211438",
+        "personal_data.bulk_records",
+        "188****4321",
+    ),
+    # two people are not a roster; three contacts of the employer are not personal data
+    (f"新员工：孙雨桐 {ID_A}；何嘉 {ID_B}", None, None),
+    ("联系人：王经理 13651120987；李主管 18817654321；赵老师 15906211438", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), BULK_ROWS)
+def test_bulk_records(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    record = posting(text)
+    found = {f.rule for f in personal_findings(engine, record)}
+    if rule is None:
+        assert "personal_data.bulk_records" not in found
+    else:
+        check_row(engine, record, "description", rule, excerpt)
+        # bulk fires in addition to the per-identifier rules
+        assert found - {"personal_data.bulk_records"}
+
+
+# --- resume_trade --------------------------------------------------------------------------------
+
+TRADE_ROWS = [
+    ("长期出售一手简历，各行业都有，量大从优", "personal_data.resume_trade", "出售一手简历"),
+    ("高价收购应届生简历，有货的私聊", "personal_data.resume_trade", "高价收购应届生简历"),
+    ("出 售 简 历 ，支 持 验 货", "personal_data.resume_trade", "出 售 简 历"),
+    ("出🔥售 简📄历，新鲜实时", "personal_data.resume_trade", "出🔥售 简📄历"),
+    ("求职者信息打包出，一条三毛", "personal_data.resume_trade", "求职者信息打包出"),
+    ("简历资源低价转，2元一份", "personal_data.resume_trade", "简历资源"),
+    # warnings, promises and ordinary recruiting
+    ("本平台严禁出售简历，一经发现永久封号", None, None),
+    ("我们承诺绝不会出售您的个人信息", None, None),
+    ("倒卖简历属于违法行为，请求职者提高警惕", None, None),
+    ("HR每天统一收简历，三个工作日内回复", None, None),
+    ("负责交易数据的清洗与分析", None, None),
+    ("平台拥有丰富的简历资源，帮企业高效招聘", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "excerpt"), TRADE_ROWS)
+def test_resume_trade(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
+    check_row(engine, posting(text), "description", rule, excerpt)
+
+
+# --- agency filings: annual-report notes are published ---------------------------------------------
+
+
+def test_annual_report_notes_are_scanned(engine: DetectionEngine) -> None:
+    notes = f"本年度安置重点人员：\n常乐 {ID_A} 13651120987\n米粒 {ID_B} 18817654321\n宫正 {ID_C} 15906211438"
+    record = annual_report(notes)
+    found = {f.rule for f in personal_findings(engine, record)}
+    assert {"personal_data.resident_id", "personal_data.mobile", "personal_data.bulk_records"} <= found
+    check_row(engine, record, "notes", "personal_data.resident_id", M_ID_C)
+
+
+def test_annual_report_contact_line_is_not_a_leak(engine: DetectionEngine) -> None:
+    record = annual_report("年度服务求职者1200人次，无投诉。联系人：柏经理 13651120987")
+    assert personal_findings(engine, record) == []
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+FILLER = st.text(alphabet=list("招聘普工包吃住月薪面试地址厂区，。：\n 0123"), max_size=30)
+SEPARATORS = st.sampled_from(["", " ", "-", "　", " - "])
+
+
+@given(before=FILLER, after=FILLER, sep=SEPARATORS, born=st.dates(dt.date(1930, 1, 1), dt.date(2005, 12, 31)))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_resident_id_evidence_points_at_the_number(
+    engine: DetectionEngine, before: str, after: str, sep: str, born: dt.date
+) -> None:
+    value = resident_id(f"320502{born:%Y%m%d}123")
+    written = sep.join([value[:6], value[6:14], value[14:]])
+    text = f"{before}。员工身份证号：{written}。{after}"
+    found = {f.rule: f for f in personal_findings(engine, posting(text))}
+    finding = found["personal_data.resident_id"]
+    (ev,) = [e for e in finding.evidence if e.excerpt == value[:6] + "********" + value[-4:]]
+    assert text[ev.start : ev.end] == written
+    assert value not in json.dumps(finding.to_dict(), ensure_ascii=False)
