@@ -1,0 +1,321 @@
+"""DiscriminationDetector: triggers propose, context decides, lawful exceptions cancel; one finding per ground."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+
+from detectors.context import DetectionContext
+from detectors.discrimination import numeric
+from detectors.discrimination.lawful import LawfulContext, exception_set
+from detectors.discrimination.limits import NO_INDEX, Hit, TextIndex, decide, left_context, right_context
+from detectors.discrimination.vocabulary import Found, Group, Trigger, Vocabulary, vocabulary
+from detectors.findings import Evidence, Finding
+from detectors.normalize import NormalizedText
+from detectors.rules import Detector
+
+GROUNDS = (
+    "gender",
+    "age",
+    "ethnicity",
+    "region",
+    "marital_childbearing",
+    "health",
+    "religion",
+    "appearance",
+    "disability",
+)
+# Women named next to a marital/childbearing condition: the condition is imposed on women only
+# (妇女权益保障法 第四十三条第五项), a sex limit as well.
+_WOMEN = ("女性", "女士", "女生", "女职工", "女员工", "女方", "女同志", "妇女", "女")
+_COUPLING_WINDOW = 20
+# An unknown place with an administrative suffix right before 户籍/户口 (滁州市户籍).
+_ADMIN_SUFFIX = "省市县区州盟旗"
+_INITIALS_BEFORE = re.compile(r"(?<![a-z])[a-z](?: ?[a-z]){1,3} ?$")
+
+
+def _resolve_overlaps(matches: list[Found[Trigger]]) -> list[Found[Trigger]]:
+    """Within one ground, keep the longest of overlapping triggers (男性 over 男, 乙肝携带者 over 乙肝)."""
+    kept: list[Found[Trigger]] = []
+    by_ground: dict[str, list[tuple[int, int]]] = {}
+    for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
+        group = m.value.group
+        if group is None:
+            kept.append(m)
+            continue
+        spans = by_ground.setdefault(group.ground, [])
+        if any(a <= m.start and m.end <= b for a, b in spans):
+            continue
+        spans.append((m.start, m.end))
+        kept.append(m)
+    return kept
+
+
+def _peer_neutral(m: Found[Trigger], same_ground: list[Found[Trigger]], text: str, joiners: tuple[str, ...]) -> bool:
+    """Two adjacent triggers of different values name both sides of the ground (男女, 已婚未婚, 本地外地)."""
+    group = m.value.group
+    assert group is not None
+    for other in same_ground:
+        og = other.value.group
+        if og is None or og.value == group.value or other is m:
+            continue
+        if other.start >= m.end:
+            gap = text[m.end : other.start]
+        elif other.end <= m.start:
+            gap = text[other.end : m.start]
+        else:
+            continue
+        if gap == "" or gap in joiners or gap == " ":
+            return True
+    return False
+
+
+def _group_hit(
+    text: str,
+    m: Found[Trigger],
+    group: Group,
+    vocab: Vocabulary,
+    same: list[Found[Trigger]],
+    index: TextIndex = NO_INDEX,
+) -> Hit | None:
+    end, has_suffix = m.end, True
+    if group.needs_suffix:
+        sfx = vocab.origin_suffix.match(text, m.end)
+        weak = None if sfx is not None else vocab.weak_origin_suffix.match(text, m.end)
+        if sfx is not None:
+            end = sfx.end()
+        elif weak is not None and (
+            right_context(text, weak.end(), vocab.grounds["region"]) is not None
+            or left_context(text, m.start, vocab.grounds["region"]) is not None
+        ):
+            # 河南的不要 / 不要东北的: 的 makes the place a person's origin only with an exclusion word.
+            end = weak.end()
+            group = dataclasses.replace(group, accepts=frozenset({"exclude"}))
+        else:
+            # A bare place name (an address, a work area) only counts as a labelled value: 籍贯:河南.
+            side = left_context(text, m.start, vocab.grounds["region"])
+            if side is None or side.kind != "label":
+                return None
+            has_suffix = False
+    decision = decide(
+        text,
+        m.start,
+        end,
+        group,
+        vocab,
+        has_suffix=has_suffix,
+        peer_neutral=bool(group.value) and _peer_neutral(m, same, text, vocab.joiners),
+        index=index,
+    )
+    if decision is None:
+        return None
+    score = vocab.scores.get(decision.kind, 0.85)
+    return Hit(
+        group.ground,
+        "",
+        decision.start,
+        decision.end,
+        score,
+        text[m.start : end],
+        decision.kind,
+        decision.context,
+        value=group.value,
+        exception=group.exception,
+        legal_basis=group.legal_basis,
+    )
+
+
+def _hukou_hit(text: str, m: Found[Trigger], vocab: Vocabulary) -> Hit | None:
+    """滁州市户籍 and other places not in the lexicon, decided like a place with an origin suffix."""
+    if m.start < 2 or text[m.start - 1] not in _ADMIN_SUFFIX:
+        return None
+    group = Group(ground="region", value="place", accepts=frozenset({"limit", "exclude", "preference", "label"}))
+    for start in range(m.start - 3, max(-1, m.start - 6), -1):
+        if not all("\u4e00" <= ch <= "\u9fff" for ch in text[start : m.start]):
+            break
+        hit = _group_hit(text, Found(start, m.end, text[start : m.end], Trigger("group", group)), group, vocab, [])
+        if hit is not None:
+            return hit
+    return None
+
+
+def _initials_hit(text: str, m: Found[Trigger], vocab: Vocabulary) -> Hit | None:
+    """Pinyin initials of a province before 籍 (HN籍, HB籍, G X 籍), decided like a place with its suffix."""
+    initials = _INITIALS_BEFORE.search(text, max(0, m.start - 8), m.start)
+    if initials is None:
+        return None
+    group = Group(ground="region", value="place", accepts=frozenset({"limit", "exclude", "preference"}))
+    start = initials.start()
+    return _group_hit(text, Found(start, m.end, text[start : m.end], Trigger("group", group)), group, vocab, [])
+
+
+def _numeric_hit(kind: str, text: str, m: Found[Trigger], vocab: Vocabulary, ref_year: int) -> Hit | None:
+    if kind == "age_unit":
+        return numeric.age_at_unit(text, m.start, m.end, vocab)
+    if kind == "age_label":
+        return numeric.age_at_label(text, m.start, m.end, vocab)
+    if kind == "age_plus":
+        return numeric.age_at_plus(text, m.start, m.end, vocab)
+    if kind == "birth":
+        return numeric.age_at_birth(text, m.start, m.end, vocab, ref_year)
+    if kind == "height_label":
+        return numeric.height_at_label(text, m.start, m.end, vocab)
+    if kind == "height_unit":
+        return numeric.height_at_unit(text, m.start, m.end, vocab)
+    if kind == "weight_label":
+        return numeric.weight_at_label(text, m.start, m.end, vocab)
+    if kind == "hukou":
+        return _hukou_hit(text, m, vocab)
+    if kind == "initials_origin":
+        return _initials_hit(text, m, vocab)
+    return None
+
+
+def _women_coupling(text: str, marital: list[Hit], women: list[Found[Trigger]], vocab: Vocabulary) -> Iterator[Hit]:
+    """A marital or childbearing condition put to women only is also a sex limit."""
+    for hit in marital:
+        for w in women:
+            lo, hi = min(w.start, hit.start), max(w.end, hit.end)
+            if hi - lo > _COUPLING_WINDOW + (hit.end - hit.start) + (w.end - w.start):
+                continue
+            if any(ch in text[lo:hi] for ch in vocab.clause_breaks):
+                continue
+            yield Hit(
+                "gender",
+                "",
+                lo,
+                hi,
+                0.85,
+                text[w.start : w.end],
+                "marital_condition",
+                text[hit.start : hit.end],
+                value="female",
+            )
+            break
+
+
+def scan_text(nt: NormalizedText, vocab: Vocabulary, ref_year: int, field: str = "") -> list[Hit]:
+    """Every discrimination hit in one normalised text, tagged with `field`."""
+    text = nt.text
+    matches = vocab.matcher.find_all(text)
+    if not matches:
+        return []
+    matches = _resolve_overlaps(matches)
+    by_ground: dict[str, list[Found[Trigger]]] = {}
+    for m in matches:
+        if m.value.group is not None:
+            by_ground.setdefault(m.value.group.ground, []).append(m)
+    index = TextIndex(
+        {m.end: m.start for m in matches if m.value.group is not None},
+        {m.start: m.end for m in matches if m.value.group is not None},
+        nt,
+    )
+    hits: list[Hit] = []
+    for m in matches:
+        group = m.value.group
+        hit = (
+            _group_hit(text, m, group, vocab, by_ground[group.ground], index)
+            if group is not None
+            else _numeric_hit(m.value.kind, text, m, vocab, ref_year)
+        )
+        if hit is not None:
+            hits.append(hit._replace(field=field) if field else hit)
+    marital = [h for h in hits if h.rule == "marital_childbearing"]
+    if marital:
+        women = [
+            m
+            for m in by_ground.get("gender", ())
+            if m.value.group is not None and m.value.group.value == "female" and m.phrase in _WOMEN
+        ]
+        covered = {(h.start, h.end) for h in hits if h.rule == "gender"}
+        hits.extend(
+            h._replace(field=field)
+            for h in _women_coupling(text, marital, women, vocab)
+            if (h.start, h.end) not in covered
+        )
+    return hits
+
+
+def _favours_men(hit: Hit) -> bool:
+    keeps_out = hit.kind in ("exclude", "absence")
+    return (hit.value == "male") != keeps_out if hit.value in ("male", "female") else False
+
+
+def _merge_spans(hits: Iterable[Hit]) -> list[tuple[str, int, int]]:
+    spans = sorted((h.field, h.start, h.end) for h in hits)
+    merged: list[tuple[str, int, int]] = []
+    for f, s, e in spans:
+        if merged and merged[-1][0] == f and s <= merged[-1][2]:
+            merged[-1] = (f, merged[-1][1], max(e, merged[-1][2]))
+        else:
+            merged.append((f, s, e))
+    return merged
+
+
+class DiscriminationDetector(Detector):
+    """Flags discriminatory hiring limits in posting text, one finding per ground (就业歧视)."""
+
+    rules = tuple(f"discrimination.{g}" for g in GROUNDS)
+    record_types = frozenset({"job_posting"})
+
+    def detect(self, ctx: DetectionContext) -> Iterator[Finding]:
+        vocab = vocabulary()
+        posted = getattr(ctx.record, "posted_at", None)
+        ref_year = posted.year if isinstance(posted, dt.date) else dt.date.today().year
+        hits: list[Hit] = []
+        for field in ctx.text_fields:
+            hits.extend(scan_text(ctx.norm(field), vocab, ref_year, field))
+        if not hits:
+            return
+        # Exceptions are looked for only when a hit could be cancelled by one (most postings: never).
+        lawful = LawfulContext([ctx.norm(f).text for f in (*ctx.text_fields, "occupation")])
+        by_rule: dict[str, list[Hit]] = {}
+        checked: dict[str, dict[str, str | None]] = {}
+        for h in hits:
+            name = "female_barred_work" if h.rule == "gender" and _favours_men(h) else h.exception
+            if name is not None:
+                shown_by = lawful.match(name)
+                checked.setdefault(h.rule, {})[name] = shown_by
+                if shown_by is not None:
+                    continue  # a lawful exception applies to this limit
+            by_rule.setdefault(h.rule, []).append(h)
+        for rule in GROUNDS:
+            if rule in by_rule:
+                yield self._finding(ctx, rule, by_rule[rule], checked.get(rule, {}), lawful)
+
+    def _finding(
+        self,
+        ctx: DetectionContext,
+        rule: str,
+        hits: list[Hit],
+        checked: dict[str, str | None],
+        lawful: LawfulContext,
+    ) -> Finding:
+        evidence: list[Evidence] = [ctx.evidence(f, s, e) for f, s, e in _merge_spans(hits)]
+        analysis: dict[str, object] = {
+            "hits": [
+                {
+                    "field": h.field,
+                    "excerpt": ctx.norm(h.field).original_slice(h.start, h.end),
+                    "trigger": h.trigger,
+                    "context_kind": h.kind,
+                    "context": h.context,
+                    "score": round(h.score, 3),
+                }
+                for h in hits
+            ],
+            "exceptions_checked": {
+                name: {"basis": exception_set(name).basis, "found": found} for name, found in checked.items()
+            },
+        }
+        if rule == "gender":
+            reasons = lawful.claimed_reasons()
+            if reasons:
+                analysis["reasons_not_lawful"] = reasons
+        finding = ctx.finding(f"discrimination.{rule}", evidence, score=max(h.score for h in hits), analysis=analysis)
+        extra = [b for h in hits for b in h.legal_basis if b not in finding.legal_basis]
+        if extra:
+            finding = dataclasses.replace(finding, legal_basis=(*finding.legal_basis, *dict.fromkeys(extra)))
+        return finding
