@@ -41,6 +41,15 @@ def detector_version() -> str:
     return f"{base}+{h.hexdigest()[:12]}"
 
 
+class DetectorError(RuntimeError):
+    """A detector raised on a record; names the detector and the record."""
+
+    def __init__(self, detector: str, record_id: str, cause: BaseException) -> None:
+        self.detector = detector
+        self.record_id = record_id
+        super().__init__(f"record {record_id!r}: detector {detector} failed: {type(cause).__name__}: {cause}")
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -68,10 +77,15 @@ class DetectionEngine:
         seen: set[str] = set()
         out: list[Finding] = []
         for det in self._by_type.get(record.type, ()):
-            for f in det.detect(ctx):
-                if f.id not in seen:
-                    seen.add(f.id)
-                    out.append(f)
+            try:
+                for f in det.detect(ctx):
+                    if f.id not in seen:
+                        seen.add(f.id)
+                        out.append(f)
+            except Exception as exc:
+                # A bug in one rule must not pass for "no findings": the caller reports the record
+                # (stderr for `detect`, the dead-letter topic for workers) and goes on with the next.
+                raise DetectorError(type(det).__name__, record.subject_id, exc) from exc
         return out
 
     def process_all(self, records: Iterable[Record]) -> Iterator[tuple[Record, list[Finding]]]:

@@ -12,7 +12,7 @@ from typing import IO, TextIO
 import click
 import orjson
 
-from detectors import DetectionEngine, Finding
+from detectors import DetectionEngine, DetectorError, Finding
 from detectors.evaluation import evaluate, format_report
 from schemas import RecordError, parse_json
 
@@ -39,6 +39,7 @@ class DetectionRun:
         self.engine = DetectionEngine()
         self.records = 0
         self.invalid = 0
+        self.failed = 0  # records a detector raised on: reported, never silently skipped
         self.by_type: Counter[str] = Counter()
         self.by_rule: Counter[str] = Counter()
         self.by_category: Counter[str] = Counter()
@@ -56,7 +57,12 @@ class DetectionRun:
                 continue
             self.records += 1
             self.by_type[record.type] += 1
-            found = self.engine.process(record)
+            try:
+                found = self.engine.process(record)
+            except DetectorError as exc:
+                self.failed += 1
+                print(f"line {lineno}: {exc}", file=errors)
+                continue
             for f in found:
                 self.by_rule[f.rule] += 1
                 self.by_category[f.category] += 1
@@ -67,7 +73,9 @@ class DetectionRun:
         rate = self.records / elapsed if elapsed > 0 else 0.0
         lines = [
             f"records: {self.records} ({', '.join(f'{k} {v}' for k, v in sorted(self.by_type.items()))}),"
-            f" invalid: {self.invalid}, findings: {sum(self.by_rule.values())},"
+            f" invalid: {self.invalid},"
+            + (f" detector failures: {self.failed}," if self.failed else "")
+            + f" findings: {sum(self.by_rule.values())},"
             f" elapsed: {elapsed:.2f}s ({rate:.0f} records/s)"
         ]
         for cat, n in sorted(self.by_category.items()):

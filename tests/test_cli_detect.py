@@ -83,3 +83,18 @@ def test_eval_prints_precision_and_recall(feed: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", str(feed), str(labels), "--errors"])
     assert result.exit_code == 0, result.output
     assert "discrimination.gender" in result.stdout and "clean records: 1" in result.stdout
+
+
+def test_a_failing_detector_is_reported_not_fatal(feed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from detectors.rules import all_detectors
+
+    broken = type(next(d for d in all_detectors() if "job_posting" in d.record_types))
+
+    def explode(self, ctx):  # type: ignore[no-untyped-def]
+        raise KeyError("missing_setting")
+
+    monkeypatch.setattr(broken, "detect", explode)
+    result = CliRunner().invoke(cli, ["detect", str(feed)])
+    assert result.exit_code == 0, result.output
+    assert f"line 3: record 'p-1': detector {broken.__name__} failed: KeyError" in result.stderr
+    assert "detector failures: 1" in result.stderr

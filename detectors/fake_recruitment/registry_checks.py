@@ -115,7 +115,10 @@ class BusinessRegistryDetector(Detector):
         if entry is None:
             yield from self._unknown(ctx, uscc, len(businesses))
             return
-        yield from self._inactive(ctx, entry, after_posting)
+        if not after_posting:
+            # Judged at the posting date, as licences are: a revocation recorded after the posting
+            # says nothing of the employer's standing when it recruited.
+            yield from self._inactive(ctx, entry)
         cmp = compare_names(rec.employer.name, entry.name)
         if not cmp.same:
             yield ctx.finding(
@@ -129,21 +132,20 @@ class BusinessRegistryDetector(Detector):
                 analysis={"registered_name": entry.name, "similarity": round(cmp.ratio, 1)},
             )
 
-    def _inactive(self, ctx: DetectionContext, entry: BusinessEntry, after_posting: bool) -> Iterator[Finding]:
+    def _inactive(self, ctx: DetectionContext, entry: BusinessEntry) -> Iterator[Finding]:
         conf = _config()
         level = conf["business_status"].get(entry.status or "")
         if level is None:
             return
-        score = level["score"] * (conf["registered_after_posting_factor"] if after_posting else 1.0)
+        score = level["score"]
         when = entry.updated_at.date().isoformat()
-        timing = " (registry record dated after the posting)" if after_posting else ""
         yield ctx.finding(
             "fake_recruitment.inactive_employer",
             [ctx.whole_field("employer.uscc"), ctx.whole_field("employer.name")],
             score=score,
             severity=level["severity"],
             explanation=(
-                f"the business registry shows employer {entry.name!r} as {level['words']} since {when}{timing}: "
+                f"the business registry shows employer {entry.name!r} as {level['words']} since {when}: "
                 "it cannot lawfully recruit"
             ),
             analysis={"status": entry.status, "registry_updated_at": entry.updated_at.isoformat()},
