@@ -6,14 +6,15 @@ import contextlib
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from typing import IO, TextIO
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TextIO
 
 import click
 import orjson
 
 from detectors import DetectionEngine, DetectorError, Finding
 from detectors.evaluation import evaluate, format_report
+from hrwatch.cli_review import COMMANDS
 from schemas import RecordError, parse_json
 
 
@@ -209,7 +210,30 @@ def demo(count: int | None, serve: bool) -> None:
 
     settings = load_settings()
     n = settings.sample_size if count is None else count
-    sys.exit(run_demo(settings, n, serve=serve, echo=click.echo))
+    sys.exit(run_demo(settings, n, serve=serve, echo=click.echo, services=_demo_services(settings)))
+
+
+def _demo_services(settings: Any) -> Callable[[contextlib.ExitStack, str, str], list[str]]:
+    """The review UI (and its hr.reviews.v1 publisher) on the demo's broker and store."""
+
+    def start(stack: contextlib.ExitStack, bootstrap: str, database_url: str) -> list[str]:
+        from hrwatch.cli_review import build_app, ensure_demo_user, make_publisher
+        from review.queue import ReviewQueue
+        from review.web import ReviewServer
+
+        local = settings.model_copy(update={"kafka": bootstrap, "database_url": database_url})
+        queue = ReviewQueue.from_settings(local)
+        stack.callback(queue.close)
+        user, password = ensure_demo_user(queue)
+        server = ReviewServer(build_app(local, queue, make_publisher(local)), settings.review_host, 0).start()
+        stack.callback(server.stop)
+        return [f"review UI: {server.url}/queue   login: {user} / {password}"]
+
+    return start
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

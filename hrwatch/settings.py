@@ -53,6 +53,30 @@ class Settings(BaseSettings):
         description="a PostgreSQL login that may CREATE DATABASE: tests and benchmarks make throwaway databases",
     )
 
+    # Sharing with partner departments (issue 5). Keys are never in code: files in share_key_dir
+    # (`hrwatch share keygen <partner>`), or per-partner values, e.g. HRWATCH_SHARE_SIGNING_KEYS__POLICE.
+    share_policy: Path | None = Field(default=None, description="routing policy TOML; unset = sharing/policy.toml")
+    share_key_dir: Path = Field(
+        default=Path("keys"), description="<partner>.key (to sign) and <partner>.pub (to verify)"
+    )
+    share_signing_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="per partner: Ed25519 private key, PEM or base64 of the raw 32 bytes"
+    )
+    share_verify_keys: dict[str, str] = Field(
+        default_factory=dict, description="per partner: Ed25519 public key, PEM or base64 of the raw 32 bytes"
+    )
+    share_issuer: str = Field(default="hrwatch", description="the issuing department named in every envelope")
+    share_group_id: str = Field(default="hrwatch-sharing", description="consumer group of the share publisher")
+    share_subject_wait: float = Field(
+        default=120.0, ge=0, description="s a finding waits for its subject record before it is shared without it"
+    )
+    share_resend_after: float = Field(default=30.0, gt=0, description="s before an unacknowledged envelope is re-sent")
+    share_digest_timezone: str = Field(default="Asia/Shanghai", description="the day of `hrwatch share digest`")
+    subscriber_database_url: str | None = Field(
+        default=None, description="a partner subscriber's own database; unset = sqlite:///partner-<partner>.db"
+    )
+    subscriber_group_id: str | None = Field(default=None, description="unset = hrwatch-partner-<partner>")
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings with explicit overrides on top of the environment."""

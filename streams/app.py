@@ -16,6 +16,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import EventT, StreamT
 
 from detectors import DetectionEngine
+from review.queue import ReviewQueue
 from review.store import FindingStore
 from streams.metrics import StreamMetrics
 from streams.processing import BatchProcessor, BatchResult
@@ -117,8 +118,9 @@ def create_app(
         producer_max_request_size=PRODUCER_MAX_REQUEST_BYTES,
         consumer_max_fetch_size=max(1024 * 1024, settings.max_record_bytes * 2),
     )
+    queue = ReviewQueue(store.engine, duplicate_threshold=settings.review_duplicate_threshold)
     processor = BatchProcessor(
-        engine or DetectionEngine(), store, names, cluster_id, settings.max_record_bytes
+        engine or DetectionEngine(), store, names, cluster_id, settings.max_record_bytes, queue
     )
     pipeline = Pipeline(processor, metrics)
     app.hrwatch_pipeline = pipeline  # type: ignore[attr-defined]

@@ -49,8 +49,20 @@ def scrape(url: str) -> dict[str, float]:
     return out
 
 
-def run_demo(settings: Any, count: int, *, serve: bool = True, echo: Callable[[str], None] = print) -> int:
-    """Run the streaming demo; returns the exit code."""
+def run_demo(
+    settings: Any,
+    count: int,
+    *,
+    serve: bool = True,
+    echo: Callable[[str], None] = print,
+    services: Callable[[contextlib.ExitStack, str, str], list[str]] | None = None,
+) -> int:
+    """Run the streaming demo; returns the exit code.
+
+    `services(stack, bootstrap, database_url)` starts what the composition root adds when serving
+    (the review UI, …) on the demo's broker and store, registers their shutdown on `stack`, and
+    returns lines to print.
+    """
     from hrwatch.settings import child_environment
 
     with contextlib.ExitStack() as stack:
@@ -86,6 +98,8 @@ def run_demo(settings: Any, count: int, *, serve: bool = True, echo: Callable[[s
         echo(f"store:    {db_url}")
         if not serve:
             return 0
+        for line in services(stack, broker.bootstrap, db_url) if services else ():
+            echo(line)
         try:
             echo("serving until Ctrl-C …")
             while worker.alive():

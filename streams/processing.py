@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from detectors import DetectionEngine, Finding
+from review.queue import ReviewQueue
 from review.store import FindingStore, Provenance, StoredRegistryRecord
 from schemas import Record, RecordError, parse_json
 from streams.topics import REGISTRY_TYPES, TopicNames
@@ -75,10 +76,18 @@ class BatchProcessor:
     """Validate, persist registry records, detect with the same engine as `hrwatch detect`, store findings."""
 
     def __init__(
-        self, engine: DetectionEngine, store: FindingStore, names: TopicNames, cluster_id: str, max_record_bytes: int
+        self,
+        engine: DetectionEngine,
+        store: FindingStore,
+        names: TopicNames,
+        cluster_id: str,
+        max_record_bytes: int,
+        queue: ReviewQueue | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
+        # The alert queue regulators review: findings grouped per subject, with the subject's text.
+        self.queue = queue
         self.names = names
         self.cluster_id = cluster_id
         self.max_record_bytes = max_record_bytes
@@ -126,4 +135,12 @@ class BatchProcessor:
         result.records = detected
         if result.findings:
             result.new_finding_ids = set(self.store.write(result.findings, sources))
+            if self.queue is not None:
+                by_subject: dict[tuple[str, str], list[Finding]] = {}
+                for f in result.findings:
+                    by_subject.setdefault((f.subject_type, f.subject_id), []).append(f)
+                # Idempotent like the store: a redelivered batch adds no alert and no finding.
+                self.queue.record(
+                    (record, by_subject.get((record.type, record.subject_id), [])) for _msg, record in detected
+                )
         return result

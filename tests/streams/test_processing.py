@@ -90,3 +90,18 @@ def test_a_detector_that_raises_dead_letters_the_record_instead_of_stalling(stor
     assert letter.reason == "detector_error" and "negation_before" in letter.error
     assert letter.message.value == lines[2].value
     assert len(result.records) == 4
+
+
+def test_batches_feed_the_alert_queue_one_alert_per_subject(store: FindingStore) -> None:
+    from review.queue import ReviewQueue
+
+    queue = ReviewQueue(store.engine)
+    queue.migrate()
+    lines = dev_feed()
+    messages = as_messages([line for _flag, run in plan_runs(lines, "auto") for line in run])
+    processor = BatchProcessor(DetectionEngine(), store, NAMES, "c1", 512 * 1024, queue)
+    result = processor.process(messages)
+    subjects = {(f.subject_type, f.subject_id) for f in result.findings}
+    assert subjects and sum(queue.counts().values()) == len(subjects)
+    processor.process(messages)  # redelivered: no second alert
+    assert sum(queue.counts().values()) == len(subjects)
