@@ -14,7 +14,8 @@ import orjson
 
 from detectors import DetectionEngine, DetectorError, Finding
 from detectors.evaluation import evaluate, format_report
-from hrwatch.cli_review import COMMANDS
+from hrwatch.cli_review import COMMANDS as REVIEW_COMMANDS
+from hrwatch.cli_sharing import COMMANDS as SHARING_COMMANDS
 from schemas import RecordError, parse_json
 
 
@@ -227,12 +228,37 @@ def _demo_services(settings: Any) -> Callable[[contextlib.ExitStack, str, str], 
         user, password = ensure_demo_user(queue)
         server = ReviewServer(build_app(local, queue, make_publisher(local)), settings.review_host, 0).start()
         stack.callback(server.stop)
-        return [f"review UI: {server.url}/queue   login: {user} / {password}"]
+        lines = [f"review UI: {server.url}/queue   login: {user} / {password}"]
+        lines.extend(_demo_sharing(stack, local, bootstrap, queue))
+        return lines
 
     return start
 
 
-for _command in COMMANDS:
+def _demo_sharing(stack: contextlib.ExitStack, settings: Any, bootstrap: str, queue: Any) -> list[str]:
+    """The share publisher with throwaway partner keys, so the demo shows findings reaching partners."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from sharing.keygen import generate
+    from sharing.wiring import build_publisher, policy_of
+
+    key_dir = Path(tempfile.mkdtemp(prefix="hrwatch-demo-keys-"))
+    stack.callback(shutil.rmtree, key_dir, True)
+    partners = sorted(policy_of(settings).partners)
+    for partner in partners:
+        generate(partner, key_dir)
+    local = settings.model_copy(update={"share_key_dir": key_dir})
+    publisher = build_publisher(local, bootstrap, queue.engine).start()
+    stack.callback(publisher.stop)
+    return [
+        f"sharing:  publishing to hr.share.<partner>.v1 for {', '.join(partners)} (demo keys in {key_dir})",
+        f"          HRWATCH_KAFKA={bootstrap} HRWATCH_SHARE_KEY_DIR={key_dir} hrwatch subscribe --partner police",
+    ]
+
+
+for _command in (*REVIEW_COMMANDS, *SHARING_COMMANDS):
     cli.add_command(_command)
 
 

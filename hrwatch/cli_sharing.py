@@ -289,3 +289,7 @@ def digest(partner: str | None, day: str | None, out_dir: Path) -> None:
         title = f"{policy.partners[p].title} — {the_day.isoformat()}" if p in policy.partners else None
         csv_path, html_path = write_digest(d, out_dir, title)
         click.echo(f"{p}: {d.total} shared, {len(d.new_cases)} new cases → {csv_path}, {html_path}")
+
+
+# Registered on the main `cli` group by hrwatch/cli.py, like cli_review.COMMANDS.
+COMMANDS = (subscribe, share)

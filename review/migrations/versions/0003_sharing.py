@@ -1,6 +1,8 @@
 """Sharing state: the share log (audit record and outbox of every envelope), held findings, queue decisions seen.
 
-Tables of sharing/models.py. Applies after the review queue (0002).
+Tables of sharing/models.py. Applies after the review queue (0002). The share log is the record of
+provision to third parties: database triggers refuse deleting its rows and changing anything but
+the delivery and receipt columns.
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +20,56 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
+# What may change after a row is written: its delivery and its receipt.
+_MUTABLE = ("sent_at", "receipt_status", "receipted_at")
+_FROZEN = (
+    "finding_id",
+    "partner",
+    "envelope_id",
+    "route",
+    "trigger",
+    "alert_id",
+    "review_event_id",
+    "rule",
+    "category",
+    "severity",
+    "subject_type",
+    "subject_id",
+    "organisation",
+    "organisation_uscc",
+    "legal_basis",
+    "fields",
+    "unmasked",
+    "unmask_legal_basis",
+    "classification",
+    "policy_version",
+    "policy_digest",
+    "topic",
+    "envelope",
+    "created_at",
+)
+_PG_GUARD = f"""
+CREATE FUNCTION share_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'share_log is the record of provision: rows are never deleted';
+    END IF;
+    IF (to_jsonb(NEW) - {" - ".join(f"'{c}'" for c in _MUTABLE)})
+       IS DISTINCT FROM (to_jsonb(OLD) - {" - ".join(f"'{c}'" for c in _MUTABLE)}) THEN
+        RAISE EXCEPTION 'share_log rows change only in sent_at, receipt_status and receipted_at';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER share_log_guard BEFORE UPDATE OR DELETE ON share_log
+    FOR EACH ROW EXECUTE FUNCTION share_log_guard();
+"""
+_SQLITE_GUARD = (
+    "CREATE TRIGGER share_log_no_delete BEFORE DELETE ON share_log "
+    "BEGIN SELECT RAISE(ABORT, 'share_log is the record of provision: rows are never deleted'); END",
+    f"CREATE TRIGGER share_log_frozen BEFORE UPDATE OF {', '.join(_FROZEN)} ON share_log "
+    "BEGIN SELECT RAISE(ABORT, 'share_log rows change only in sent_at, receipt_status and receipted_at'); END",
+)
 
 
 def upgrade() -> None:
@@ -56,6 +108,11 @@ def upgrade() -> None:
     op.create_index("ix_share_log_partner_sent", "share_log", ["partner", "sent_at"])
     op.create_index("ix_share_log_sent", "share_log", ["sent_at"])
     op.create_index("ix_share_log_subject", "share_log", ["subject_type", "subject_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_GUARD)
+    else:
+        for statement in _SQLITE_GUARD:
+            op.execute(statement)
     op.create_table(
         "share_held",
         sa.Column("finding_id", sa.String(64), nullable=False),
@@ -86,6 +143,12 @@ def downgrade() -> None:
     op.drop_table("share_reviews")
     op.drop_index("ix_share_held_waiting", table_name="share_held")
     op.drop_table("share_held")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER share_log_guard ON share_log")
+        op.execute("DROP FUNCTION share_log_guard()")
+    else:
+        op.execute("DROP TRIGGER share_log_frozen")
+        op.execute("DROP TRIGGER share_log_no_delete")
     op.drop_index("ix_share_log_subject", table_name="share_log")
     op.drop_index("ix_share_log_sent", table_name="share_log")
     op.drop_index("ix_share_log_partner_sent", table_name="share_log")

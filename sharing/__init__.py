@@ -1,0 +1,1 @@
+"""Sharing findings with partner departments: routing policy, minimisation, signed envelopes, publisher, subscriber, audit."""
