@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
@@ -50,8 +51,18 @@ class DetectorError(RuntimeError):
         super().__init__(f"record {record_id!r}: detector {detector} failed: {type(cause).__name__}: {cause}")
 
 
+# The last second formatted, reused by the records detected within it (formatting costs more than
+# the cheaper detectors); one tuple, replaced whole, so a thread never sees half of it.
+_last_second: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    global _last_second
+    second = int(time.time())
+    if second != _last_second[0]:
+        stamp = dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        _last_second = (second, stamp)
+    return _last_second[1]
 
 
 class DetectionEngine:

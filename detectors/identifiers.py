@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import mul
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -20,6 +21,7 @@ _OLDEST_BIRTH = dt.date(1900, 1, 1)
 _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # Registration authority codes (1 organs, 5 civil affairs, 9 industry & commerce, …); Y = other.
 _USCC_AUTHORITIES = "123456789ANY"
@@ -34,7 +36,9 @@ _PASSPORT = re.compile(r"(?:[EG][0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[PD][0-9]{7}|S[0-9
 
 def resident_id_check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character of an 18-digit resident ID (GB 11643-1999)."""
-    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    if len(first17) != len(_ID_WEIGHTS):
+        raise ValueError(f"expected {len(_ID_WEIGHTS)} digits, got {len(first17)}")
+    total = sum(map(mul, map(int, first17), _ID_WEIGHTS))  # map, not a generator: run for every digit run
     return _ID_CHECK[total % 11]
 
 
@@ -73,7 +77,7 @@ def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod 10) check."""
     if not digits.isdigit() or not digits.isascii():
         return False
-    total = sum(int(c) for c in digits[-1::-2]) + sum(_LUHN_DOUBLED[int(c)] for c in digits[-2::-2])
+    total = sum(map(int, digits[-1::-2])) + sum(map(_LUHN_DOUBLED.__getitem__, map(int, digits[-2::-2])))
     return total % 10 == 0
 
 
@@ -98,9 +102,12 @@ def valid_passport(value: str) -> bool:
 
 def uscc_check_char(first17: str) -> str | None:
     """The GB 32100-2015 check character for the first 17 characters of a USCC, or None if not computable."""
+    code = first17.upper()
+    if len(code) != len(_USCC_WEIGHTS):
+        return None
     try:
-        total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17.upper(), _USCC_WEIGHTS, strict=True))
-    except ValueError:
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, code), _USCC_WEIGHTS))
+    except KeyError:  # a character outside the code's alphabet
         return None
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 

@@ -72,4 +72,19 @@ class PhraseMatcher(Generic[T]):
 def compile_alternation(words: Iterable[str]) -> re.Pattern[str]:
     """A regex matching any of the (normalised) words, longest first."""
     keys = sorted({normalize_pattern(w) for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(k) for k in keys)) if keys else re.compile(r"(?!)")
+    return re.compile(_by_first_character(keys)) if keys else re.compile(r"(?!)")
+
+
+def _by_first_character(keys: list[str]) -> str:
+    """`a|b|…` for keys longest first, written as one branch per first character (`简(?:历库|历)|数据`).
+
+    The regex engine tries the branches of an alternation one after the other wherever a first
+    character occurs; with the words grouped, it tries one per distinct first character. The match
+    is the same: only words starting with the character there can match, in the same order.
+    """
+    groups: dict[str, list[str]] = {}
+    for k in keys:
+        groups.setdefault(k[0], []).append(re.escape(k[1:]))
+    return "|".join(
+        re.escape(first) + (f"(?:{'|'.join(rests)})" if rests != [""] else "") for first, rests in groups.items()
+    )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from detectors.identifiers import valid_resident_id, valid_uscc
-
 # A run of digits (allowing the separators people write inside numbers) long enough to identify someone.
 _DIGIT_RUN = re.compile(r"[0-9０-９](?:[ \-－\u3000.]?[0-9０-９xX]){6,}")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]{1,64})@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
@@ -87,29 +85,17 @@ def mask_email(value: str) -> str:
 
 def mask_text(text: str) -> str:
     """Mask every identifier-like digit run, passport-like token and e-mail in free text (the safety net for all excerpts)."""
-    # A company's unified social credit code is public registry data, not personal data: keep it
-    # whole so registry evidence stays usable (an 18-digit resident ID never passes its check).
-    kept = [
-        m.span()
-        for m in _USCC_TOKEN.finditer(text)
-        if valid_uscc(m.group()) and not valid_resident_id(m.group())  # when in doubt, mask
-    ]
-    if kept:
-        pieces, pos = [], 0
-        for a, b in kept:
-            pieces.append(_mask_free_text(text[pos:a]))
-            pieces.append(text[a:b])
-            pos = b
-        pieces.append(_mask_free_text(text[pos:]))
-        return "".join(pieces)
+    if "@" not in text and _ANY_DIGIT.search(text) is None:
+        return text  # most excerpts: nothing below can match without a digit or an @
     return _mask_free_text(text)
 
 
-_USCC_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9A-HJ-NP-RTUWXY]{18}(?![0-9A-Za-z])")
+# Every pattern of mask_text needs one of these: digit runs and passports a digit, e-mails an @.
+_ANY_DIGIT = re.compile(r"[0-9０-９]")
 
 
 def _mask_free_text(text: str) -> str:
     # Passport-like tokens first: the digit-run pass would otherwise keep seven of their eight digits.
     text = _PASSPORT_LIKE.sub(lambda m: mask_passport(m.group()), text)
     text = _DIGIT_RUN.sub(lambda m: mask_identifier(m.group()), text)
-    return mask_email(text)
+    return mask_email(text) if "@" in text else text

@@ -13,7 +13,7 @@ import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -48,16 +48,33 @@ class NormalizedText:
 
 @dataclass(frozen=True, slots=True)
 class _Tables:
-    char_table: dict[int, str]
     char_map: dict[str, str]
     char_keys: frozenset[str]
     expanding: re.Pattern[str] | None
     expansions: dict[str, str]
+    expansion_keys: frozenset[str]
+    special: re.Pattern[str]
     filler: re.Pattern[str]
+    joined_filler: re.Pattern[str]
     numeral_run: re.Pattern[str]
     numeral_table: dict[int, str]
     phrases: re.Pattern[str] | None
     phrase_map: dict[str, str]
+
+
+# CJK ideographs (as `_is_cjk`) and ASCII digits: the only neighbours a separator can be removed between.
+_JOINABLE = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f0-9"
+
+
+def _char_class(chars: set[str]) -> str:
+    """A regex character class for `chars`, with every astral character folded into one range.
+
+    The regex compiler turns BMP characters into a lookup table but tests astral ones one by one,
+    so a class naming 1,400 astral characters costs ~0.15 µs a character of text scanned; the one
+    range costs nothing, and callers look the few astral characters found up in their table.
+    """
+    bmp = "".join(re.escape(c) for c in sorted(chars) if ord(c) <= 0xFFFF)
+    return f"[{bmp}\U00010000-\U0010ffff]"
 
 
 @cache
@@ -95,13 +112,13 @@ def _tables() -> _Tables:
             expansions[ch] = out
     for ch in _INVISIBLE:
         char_table.pop(ord(ch), None)
-    expanding = (
-        re.compile("[" + "".join(re.escape(c) for c in sorted(expansions)) + "]") if expansions else None
-    )
+    expanding = re.compile("[" + "".join(re.escape(c) for c in sorted(expansions)) + "]") if expansions else None
 
     numerals = data["numeral_digits"]
     numeral_chars = "".join(re.escape(c) for c in numerals["map"])
-    numeral_run = re.compile(f"[{numeral_chars}]{{{int(numerals['min_run'])},}}")
+    # One numeral, then the rest of the run: a pattern that opens with a character class lets the
+    # regex engine skip to the next candidate instead of trying every position.
+    numeral_run = re.compile(f"[{numeral_chars}][{numeral_chars}]{{{int(numerals['min_run']) - 1},}}")
     numeral_table = {ord(k): v for k, v in numerals["map"].items()}
 
     # Separators inserted to split words: whitespace and decorative symbols between two CJK
@@ -110,8 +127,15 @@ def _tables() -> _Tables:
     # several times slower on long texts).
     # Pictographic emoji (🔥💰📞) are decoration too; the prohibition signs among them were already
     # folded to ✗ by the character table, so they are not in this range any more.
-    deco = r"\s\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←\U0001F300-\U0001FAFF"
-    filler = re.compile(f"[{deco}{_INVISIBLE}]+")
+    # Whitespace is spelled out (every character `\s` matches) rather than written `\s`: the regex
+    # compiler folds listed characters into one lookup table, a category is a second test per character.
+    spaces = re.escape("".join(c for c in map(chr, range(0x10000)) if c.isspace()))
+    deco = spaces + r"\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←\U0001F300-\U0001FAFF"
+    filler = re.compile(f"[{deco}{_INVISIBLE}][{deco}{_INVISIBLE}]*")
+    # Without invisible characters only runs between two CJK characters or digits can go: a run is
+    # found from its first character (a fast scan), kept when the character before it and the one
+    # after it are joinable; the neighbour rules proper stay in `_filler_matches`.
+    joined_filler = re.compile(f"[{deco}](?<=[{_JOINABLE}][{deco}])[{deco}]*(?=[{_JOINABLE}])")
 
     # Follow chains so that every value is final: then replacing characters one kind at a time
     # gives the same result in any order.
@@ -122,6 +146,12 @@ def _tables() -> _Tables:
             value = char_table[ord(value)]
         char_table[key] = value
     char_map = {chr(k): v for k, v in char_table.items()}
+    # `normalize` finds the characters to replace and the invisible ones in one scan of the original
+    # text, before the expansions: right only while no expansion yields a character to replace or
+    # an invisible one, and no replacement yields an invisible one.
+    expanded = {c for v in expansions.values() for c in v}
+    if expanded & {*char_map, *_INVISIBLE} or {*char_map.values(), *expansions} & set(_INVISIBLE):
+        raise ValueError("normalisation tables: an expansion or replacement yields a character to replace again")
 
     phrase_map = {k.translate(char_table): v for k, v in data["phrases"].items()}
     # Plain alternation (longest first) so the regex engine can scan for first characters;
@@ -129,8 +159,18 @@ def _tables() -> _Tables:
     alts = "|".join(re.escape(k) for k in sorted(phrase_map, key=len, reverse=True))
     phrases = re.compile(alts) if alts else None
     return _Tables(
-        char_table, char_map, frozenset(char_map), expanding, expansions, filler, numeral_run, numeral_table,
-        phrases, phrase_map,
+        char_map,
+        frozenset(char_map),
+        expanding,
+        expansions,
+        frozenset(expansions),
+        re.compile(_char_class({*char_map, *expansions, *_INVISIBLE})),
+        filler,
+        joined_filler,
+        numeral_run,
+        numeral_table,
+        phrases,
+        phrase_map,
     )
 
 
@@ -139,19 +179,21 @@ def _is_cjk(ch: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F
 
 
-def _translate(text: str, tb: _Tables) -> str:
-    """The 1:1 character table applied to text; replacing each distinct character present is
-    about twice as fast as str.translate with a dict over typical postings."""
-    for ch in tb.char_keys.intersection(text):
+def _translate(text: str, present: set[str], tb: _Tables) -> str:
+    """The 1:1 character table applied to text, given the characters of text to replace; replacing
+    each distinct character present is about twice as fast as str.translate with a dict."""
+    for ch in present:
         text = text.replace(ch, tb.char_map[ch])
     return text
 
 
-def _filler_matches(text: str, tb: _Tables) -> list[tuple[int, int]]:
+def _filler_matches(text: str, tb: _Tables, invisible: bool) -> list[tuple[int, int]]:
     """Spans of separator runs to delete: between CJK characters, whitespace between digits, invisibles."""
     spans = []
     n = len(text)
-    for m in tb.filler.finditer(text):
+    # A realistic posting has ~18 whitespace runs, nearly all after punctuation: without invisible
+    # characters, the regex passes over every run that has no joinable character on both sides.
+    for m in (tb.filler if invisible else tb.joined_filler).finditer(text):
         a, b = m.span()
         run = m.group()
         if a > 0 and b < n:
@@ -163,10 +205,11 @@ def _filler_matches(text: str, tb: _Tables) -> list[tuple[int, int]]:
             if left.isdigit() and right.isdigit() and left.isascii() and right.isascii() and not run.strip(" \t\u3000"):
                 spans.append((a, b))
                 continue
-        # Invisible characters go wherever they are.
-        for i, ch in enumerate(run, a):
-            if ch in _INVISIBLE:
-                spans.append((i, i + 1))
+        if invisible:
+            # Invisible characters go wherever they are.
+            for i, ch in enumerate(run, a):
+                if ch in _INVISIBLE:
+                    spans.append((i, i + 1))
     return spans
 
 
@@ -196,13 +239,15 @@ def normalize(original: str) -> NormalizedText:
     starts: list[int] | None = None
     ends: list[int] | None = None
     text = original
-    if tb.expanding is not None and tb.expanding.search(original):
+    # Every character to expand, replace or drop, found in one scan (astral ones through a range).
+    present = set(tb.special.findall(original))
+    if tb.expanding is not None and not present.isdisjoint(tb.expansion_keys):
         # Characters whose NFKC form is longer than one (①⑩ → 10, … → ...) need the offset map.
         spans = [m.span() for m in tb.expanding.finditer(original)]
         text, starts, ends = _apply(text, starts, ends, spans, lambda a, b: tb.expansions[original[a:b]])
-    text = _translate(text, tb)
+    text = _translate(text, present & tb.char_keys, tb)
 
-    spans = _filler_matches(text, tb)
+    spans = _filler_matches(text, tb, not present.isdisjoint(_INVISIBLE))
     if spans:
         text, starts, ends = _apply(text, starts, ends, spans, lambda a, b: "")
 
@@ -229,29 +274,29 @@ def _apply(
     replace: Callable[[int, int], str],
 ) -> tuple[str, list[int], list[int]]:
     """Replace each span [a, b) of text by replace(a, b), carrying the original-offset arrays along."""
-    if starts is None or ends is None:
-        starts = list(range(len(text)))
-        ends = list(range(1, len(text) + 1))
+    # Without a map yet, character i came from original i: the ranges stand in for the arrays.
+    old_starts: Sequence[int] = range(len(text)) if starts is None or ends is None else starts
+    old_ends: Sequence[int] = range(1, len(text) + 1) if starts is None or ends is None else ends
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
     pos = 0
     for a, b in spans:
         out.append(text[pos:a])
-        new_starts.extend(starts[pos:a])
-        new_ends.extend(ends[pos:a])
+        new_starts.extend(old_starts[pos:a])
+        new_ends.extend(old_ends[pos:a])
         rep = replace(a, b)
         if rep:
             # Every replacement character maps to the whole original span it replaced.
-            span_start = starts[a]
-            span_end = ends[b - 1]
+            span_start = old_starts[a]
+            span_end = old_ends[b - 1]
             out.append(rep)
             new_starts.extend([span_start] * len(rep))
             new_ends.extend([span_end] * len(rep))
         pos = b
     out.append(text[pos:])
-    new_starts.extend(starts[pos:])
-    new_ends.extend(ends[pos:])
+    new_starts.extend(old_starts[pos:])
+    new_ends.extend(old_ends[pos:])
     return "".join(out), new_starts, new_ends
 
 
@@ -259,6 +304,20 @@ def _apply(
 def normalize_pattern(pattern: str) -> str:
     """Normalise a lexicon pattern exactly as posting text is normalised."""
     return normalize(pattern).text
+
+
+def sources(ch: str) -> frozenset[str] | None:
+    """Every character of an original text that can put `ch` into its normalised text, or None when
+    normalisation also makes `ch` out of other text (a digit of a numeral run, a character of the
+    word an evasion phrase stands for), so that no one character of the original is needed for it."""
+    tb = _tables()
+    made = {c for v in tb.phrase_map.values() for c in v} | set(tb.numeral_table.values())
+    if ch in made:
+        return None
+    found = {ch}
+    found.update(k for k, v in tb.char_map.items() if v == ch)
+    found.update(k for k, v in tb.expansions.items() if ch in v)
+    return frozenset(found)
 
 
 def warm_up() -> None:

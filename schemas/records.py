@@ -248,7 +248,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 def _sub(cls: type, obj: Any) -> Any:
     if not obj:
         return None
-    return cls(**{name: obj.get(name) for name in _field_names(cls)})
+    return cls(*[obj.get(name) for name in _field_names(cls)])  # positional: fields in declaration order
 
 
 def _build_posting(obj: dict[str, Any]) -> JobPosting:

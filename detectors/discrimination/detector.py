@@ -38,6 +38,8 @@ _INITIALS_BEFORE = re.compile(r"(?<![a-z])[a-z](?: ?[a-z]){1,3} ?$")
 
 def _resolve_overlaps(matches: list[Found[Trigger]]) -> list[Found[Trigger]]:
     """Within one ground, keep the longest of overlapping triggers (男性 over 男, 乙肝携带者 over 乙肝)."""
+    if len(matches) < 2:
+        return list(matches)  # most texts with a trigger have just one
     kept: list[Found[Trigger]] = []
     by_ground: dict[str, list[tuple[int, int]]] = {}
     for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
@@ -79,7 +81,10 @@ def _group_hit(
     vocab: Vocabulary,
     same: list[Found[Trigger]],
     index: TextIndex = NO_INDEX,
+    labelled: bool = True,
 ) -> Hit | None:
+    """The hit trigger `m` makes, if context decides it is a limit; `labelled`: False when the text
+    holds no label word of the region ground (so a bare place name cannot be a labelled value)."""
     end, has_suffix = m.end, True
     if group.needs_suffix:
         sfx = vocab.origin_suffix.match(text, m.end)
@@ -95,6 +100,9 @@ def _group_hit(
             group = dataclasses.replace(group, accepts=frozenset({"exclude"}))
         else:
             # A bare place name (an address, a work area) only counts as a labelled value: 籍贯:河南.
+            # Most postings name places and have no such label: then there is nothing to look for.
+            if not labelled:
+                return None
             side = left_context(text, m.start, vocab.grounds["region"])
             if side is None or side.kind != "label":
                 return None
@@ -212,11 +220,12 @@ def scan_text(nt: NormalizedText, vocab: Vocabulary, ref_year: int, field: str =
         {m.start: m.end for m in matches if m.value.group is not None},
         nt,
     )
+    labelled = vocab.grounds["region"].label_words.search(text) is not None if "region" in by_ground else True
     hits: list[Hit] = []
     for m in matches:
         group = m.value.group
         hit = (
-            _group_hit(text, m, group, vocab, by_ground[group.ground], index)
+            _group_hit(text, m, group, vocab, by_ground[group.ground], index, labelled)
             if group is not None
             else _numeric_hit(m.value.kind, text, m, vocab, ref_year)
         )

@@ -29,6 +29,10 @@ class AnchoredPhrases(Generic[T]):
     for every character, which with hundreds of distinct first characters costs ~0.1 µs a
     character; here one regex character class finds the few anchor positions and each is verified
     with `startswith`.
+
+    Even a rare character turns up some twenty times in a posting (后 in 以后, 教 in 教育), mostly
+    not inside any phrase: the characters right before and after an anchor are checked against
+    those its phrases have there before the phrases themselves are looked up.
     """
 
     def __init__(self, phrases: Iterable[tuple[str, T]], common: str) -> None:
@@ -51,6 +55,9 @@ class AnchoredPhrases(Generic[T]):
             index.setdefault(key[at], {}).setdefault((at, len(key)), {})[key] = tuple(values)
         # anchor -> ((offset of the anchor in the phrase, phrase length, {phrase: values}), ...)
         self._index = {a: tuple((o, n, d) for (o, n), d in sorted(v.items())) for a, v in index.items()}
+        # anchor -> (characters its phrases have before it, and after it); None where some phrase
+        # starts (ends) with the anchor, so that any neighbour will do.
+        self._neighbours = {a: _neighbours(a, entries) for a, entries in self._index.items()}
         self._size = len(entries)
         chars = "".join(re.escape(c) for c in sorted(index))
         self._anchors = re.compile(f"[{chars}]") if chars else re.compile(r"(?!)")
@@ -60,11 +67,17 @@ class AnchoredPhrases(Generic[T]):
 
     def find_all(self, text: str) -> list[Found[T]]:
         """Every occurrence of every phrase (overlapping ones included), in anchor order."""
-        index = self._index
+        index, neighbours = self._index, self._neighbours
         out: list[Found[T]] = []
         for m in self._anchors.finditer(text):
             pos = m.start()
-            for offset, length, phrases in index[text[pos]]:
+            anchor = text[pos]
+            before, after = neighbours[anchor]
+            if before is not None and (pos == 0 or text[pos - 1] not in before):
+                continue
+            if after is not None and text[pos + 1 : pos + 2] not in after:
+                continue
+            for offset, length, phrases in index[anchor]:
                 start = pos - offset
                 if start < 0:
                     continue
@@ -73,6 +86,23 @@ class AnchoredPhrases(Generic[T]):
                     for v in values:
                         out.append(Found(start, start + length, text[start : start + length], v))
         return out
+
+
+def _neighbours(
+    anchor: str, entries: tuple[tuple[int, int, dict[str, tuple[T, ...]]], ...]
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    before: set[str] | None = set()
+    after: set[str] | None = set()
+    for offset, length, phrases in entries:
+        for key in phrases:
+            if before is not None:
+                before = None if offset == 0 else before | {key[offset - 1]}
+            if after is not None:
+                after = None if offset == length - 1 else after | {key[offset + 1]}
+    return (
+        None if before is None else frozenset(before),
+        None if after is None else frozenset(after),
+    )
 
 
 @dataclass(frozen=True, slots=True)

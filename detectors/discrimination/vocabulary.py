@@ -70,6 +70,8 @@ class Ground:
     gaps: WordTable  # small words allowed between a before-word and the trigger
     suffixes: WordTable  # nouns allowed between the trigger and an after-word
     occupations: WordTable  # job nouns after a one-character trigger (女服务员)
+    # Any word of `before` of kind "label": without one in a text, no trigger there has a label side.
+    label_words: re.Pattern[str] = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +129,16 @@ def _ground(name: str, spec: Mapping[str, Any], markers: Mapping[str, Any]) -> G
         after.extend((w, kind) for w in markers[key])
     after.extend(spec.get("extra_after", {}).items())
     gaps = [*markers["gap_before"], *spec.get("extra_gaps", ())]
+    before_table = WordTable.build(before)
+    labels = [w for w, kind in before_table.kinds.items() if kind == "label"]
     return Ground(
         name=name,
-        before=WordTable.build(before),
+        before=before_table,
         after=WordTable.build(after),
         gaps=WordTable.build((g, "gap") for g in gaps),
         suffixes=WordTable.build((s, "suffix") for s in (*markers["suffixes"], *spec.get("extra_suffixes", ()))),
         occupations=WordTable.build((o, "occupation") for o in spec.get("occupations", {}).get("words", ())),
+        label_words=re.compile("|".join(map(re.escape, labels))) if labels else re.compile(r"(?!)"),
     )
 
 

@@ -12,13 +12,14 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
 from detectors.context import DetectionContext
+from detectors.discrimination.vocabulary import vocabulary_anchor_order
 from detectors.lexicon import load_toml
-from detectors.normalize import NormalizedText, normalize_pattern
+from detectors.normalize import NormalizedText, normalize_pattern, sources
 from schemas import JobPosting
 
 PACKAGE = "detectors.fake_recruitment"
@@ -39,7 +40,11 @@ def alternation(phrases: Iterable[str]) -> re.Pattern[str]:
     for key in keys:
         pat = re.escape(key)
         if key[0].isascii() and key[0].isalnum():
-            pat = "(?<![a-z0-9])" + pat
+            # The boundary is checked after the first letter, not before it: with every alternative
+            # opening on a plain character the regex engine can skip to candidates (about 10× faster
+            # over a posting than trying every position).
+            first = re.escape(key[0])
+            pat = f"{first}(?<![a-z0-9]{first}){re.escape(key[1:])}"
         if key[-1].isascii() and key[-1].isalnum():
             pat += "(?![a-z0-9])"
         alts.append(pat)
@@ -81,8 +86,13 @@ class Lexicon:
     rules: dict[str, RuleCues]
     # ahocorasick.Automaton over UTF-8 bytes (as latin-1 characters): pyahocorasick looks edges up by
     # linear search, so a byte alphabet (a few lead bytes at the root) beats ~250 CJK first characters.
-    # Value: (byte length, signals, patterns to try where it starts, whether an edge is a Latin letter/digit).
+    # Value: (byte length, character length, signals, patterns to try where it starts, whether an
+    # edge is a Latin letter/digit).
     automaton: Any
+    # Matches somewhere in a structured field's original text whenever a signal that may match
+    # there (`fields = "all"`) could occur in its normalised text: a character each such phrase
+    # needs, and every character normalisation turns into it.
+    structured_hint: re.Pattern[str]
     lists: dict[str, re.Pattern[str]]  # "contact.im_only", "salary.lure", …
     sentence_next: re.Pattern[str]  # the next break at or after a position
     sentence_prev: re.Pattern[str]  # matched from 0: ends just after the last break before a position
@@ -122,10 +132,10 @@ def lexicon() -> Lexicon:
     def add(key: str, sig: Signal | None = None, pattern: tuple[re.Pattern[str], Signal] | None = None) -> None:
         encoded = key.encode("utf-8").decode("latin-1")
         ascii_edge = (key[0].isascii() and key[0].isalnum()) or (key[-1].isascii() and key[-1].isalnum())
-        length, sigs, pats, _ = automaton.get(encoded, (len(encoded), (), (), ascii_edge))
+        length, chars, sigs, pats, _ = automaton.get(encoded, (len(encoded), len(key), (), (), ascii_edge))
         sigs += (sig,) if sig else ()
         pats += (pattern,) if pattern else ()
-        automaton.add_word(encoded, (length, sigs, pats, ascii_edge))
+        automaton.add_word(encoded, (length, chars, sigs, pats, ascii_edge))
 
     for rule, spec in data["rules"].items():
         signals = []
@@ -164,6 +174,11 @@ def lexicon() -> Lexicon:
             tuple(spec.get("strong", ())),
         )
     automaton.make_automaton()
+    structured_phrases = {
+        k.encode("latin-1").decode("utf-8")
+        for k, (_, _, sigs, _, _) in automaton.items()
+        if any(s.structured for s in sigs)
+    }
     lists = {
         f"{section}.{name}": alternation(words)
         for section in ("contact", "salary")
@@ -175,6 +190,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         rules=rules,
         automaton=automaton,
+        structured_hint=_needed_characters(structured_phrases),
         lists=lists,
         sentence_next=re.compile(sentence),
         sentence_prev=re.compile(r"[\s\S]*" + sentence),
@@ -190,8 +206,28 @@ def lexicon() -> Lexicon:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+def _needed_characters(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A regex that finds, in an original text, a character without which none of `phrases` can
+    occur in its normalised text (one character per phrase, with everything normalised into it)."""
+    # The rarest character of each phrase (characters by frequency in postings: performance data
+    # of the discrimination lexicon), so that the test fails on most occupations and addresses.
+    rank = {c: i for i, c in enumerate(vocabulary_anchor_order())}
+    needed: set[str] = set()
+    for phrase in phrases:
+        options = [found for ch in phrase if (found := sources(ch)) is not None]
+        if not options:
+            return re.compile("")  # normalisation can make every character of it: always look
+        needed |= max(options, key=lambda found: min(rank.get(c, len(rank)) for c in found))
+    if not needed:
+        return _NEVER
+    chars = "".join(re.escape(c) for c in sorted(needed) if ord(c) <= 0xFFFF)
+    astral = "|".join(re.escape(c) for c in sorted(needed) if ord(c) > 0xFFFF)
+    return re.compile("|".join(x for x in (f"[{chars}]" if chars else "", astral) if x))
+
+
+class Hit(NamedTuple):
+    """A signal phrase found in a field (a named tuple: built for every cue of every posting)."""
+
     start: int  # normalised offsets in the field
     end: int
     signal: Signal
@@ -202,10 +238,14 @@ class FieldScan:
     """The signal hits of one field, with sentence and clause bounds (from the original text) computed on demand."""
 
     path: str
-    nt: NormalizedText
+    ctx: DetectionContext  # the field's normalised text is ctx.norm(path), made when first needed
     structured: bool
     hits: list[Hit] = field(default_factory=list)
     _warned: dict[int, bool] = field(default_factory=dict)
+
+    @property
+    def nt(self) -> NormalizedText:
+        return self.ctx.norm(self.path)
 
     @property
     def text(self) -> str:
@@ -285,13 +325,12 @@ class Scan:
                     yield fs, s, e
 
 
-_memo: list[Any] = [None, None]
-
-
 def scan(ctx: DetectionContext) -> Scan:
     """Scan the record once; detectors of this package share the result for the same context."""
-    if _memo[0] is ctx:
-        return _memo[1]  # type: ignore[no-any-return]
+    return ctx.shared("fake_recruitment.scan", _scan)
+
+
+def _scan(ctx: DetectionContext) -> Scan:
     lex = lexicon()
     fields = []
     paths = [(p, False) for p in ctx.text_fields]
@@ -302,24 +341,29 @@ def scan(ctx: DetectionContext) -> Scan:
         paths += [(p, True) for p, v in zip(STRUCTURED_FIELDS, present, strict=True) if v]
     by_rule: dict[str, list[tuple[FieldScan, Hit]]] = {}
     for path, structured in paths:
+        fs = FieldScan(path, ctx, structured)
+        if structured and lex.structured_hint.search(ctx.text(path)) is None:
+            # Most occupations, cities and addresses: no structured signal can occur, and the
+            # field is normalised only if something asks for its text.
+            fields.append(fs)
+            continue
         nt = ctx.norm(path)
         text = nt.text
-        fs = FieldScan(path, nt, structured)
         encoded = text.encode("utf-8")
         ascii_text = len(encoded) == len(text)
         # Byte offsets to character offsets, incrementally (hits come in order of their end).
         bpos = cpos = 0
-        for last, (length, signals, patterns, ascii_edge) in lex.automaton.iter(encoded.decode("latin-1")):
+        for last, (length, chars, signals, patterns, ascii_edge) in lex.automaton.iter(encoded.decode("latin-1")):
             bstart = last - length + 1
             if ascii_text:
-                start, end = bstart, last + 1
+                start = bstart
             else:
                 if bstart < bpos:
                     bpos = cpos = 0
                 cpos += len(encoded[bpos:bstart].decode("utf-8"))
                 bpos = bstart
                 start = cpos
-                end = start + len(encoded[bstart : last + 1].decode("utf-8"))
+            end = start + chars
             if ascii_edge and not _on_boundaries(text, start, end):
                 continue
             for sig in signals:
@@ -335,9 +379,7 @@ def scan(ctx: DetectionContext) -> Scan:
                         fs.hits.append(hit)
                         by_rule.setdefault(sig.rule, []).append((fs, hit))
         fields.append(fs)
-    result = Scan(fields, ctx, by_rule)
-    _memo[0], _memo[1] = ctx, result
-    return result
+    return Scan(fields, ctx, by_rule)
 
 
 def _on_boundaries(text: str, start: int, end: int) -> bool:

@@ -69,7 +69,7 @@ class UnlicensedAgencyDetector(Detector):
             level = conf["licence_registry_empty"]
             note = " (the licence registry holds no filings yet)"
         who = a_name or a_uscc or a_no
-        evidence = [ctx.whole_field(p) for p in ("agency.uscc", "agency.name", "agency.license_no") if ctx.text(p)]
+        evidence = [ctx.whole_field(p, public=True) for p in ("agency.uscc", "agency.name", "agency.license_no") if ctx.text(p)]
         yield ctx.finding(
             "fake_recruitment.unlicensed_agency",
             evidence[:2],
@@ -123,7 +123,7 @@ class BusinessRegistryDetector(Detector):
         if not cmp.same:
             yield ctx.finding(
                 "fake_recruitment.employer_mismatch",
-                [ctx.whole_field("employer.name"), ctx.whole_field("employer.uscc")],
+                [ctx.whole_field("employer.name", public=True), ctx.whole_field("employer.uscc", public=True)],
                 explanation=(
                     f"the posting names the employer {rec.employer.name!r}, but USCC {uscc} is registered to "
                     f"{entry.name!r} (compared without place and legal form: {cmp.posted_core!r} vs "
@@ -141,7 +141,7 @@ class BusinessRegistryDetector(Detector):
         when = entry.updated_at.date().isoformat()
         yield ctx.finding(
             "fake_recruitment.inactive_employer",
-            [ctx.whole_field("employer.uscc"), ctx.whole_field("employer.name")],
+            [ctx.whole_field("employer.uscc", public=True), ctx.whole_field("employer.name", public=True)],
             score=score,
             severity=level["severity"],
             explanation=(
@@ -157,7 +157,7 @@ class BusinessRegistryDetector(Detector):
             return
         yield ctx.finding(
             "fake_recruitment.inactive_employer",
-            [ctx.whole_field("employer.uscc")],
+            [ctx.whole_field("employer.uscc", public=True)],
             score=conf["score"],
             severity=conf["severity"],
             explanation=(
@@ -231,7 +231,7 @@ class InvalidUsccDetector(Detector):
                 continue  # absent, or masked on purpose
             problem = uscc_problem(value)
             if problem:
-                evidence.append(ctx.whole_field(path))
+                evidence.append(ctx.whole_field(path, public=True))
                 reasons.append(f"{path} {value}: {problem}")
         if evidence:
             spec = rule_specs()["fake_recruitment.invalid_uscc"]

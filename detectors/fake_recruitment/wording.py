@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from detectors.context import DetectionContext
 from detectors.fake_recruitment.cues import Scan, Signal, lexicon, scan
@@ -33,17 +34,40 @@ class RuleResult:
         return self.total >= self.threshold and any(c.signal.weight > 0 for c in self.contributions)
 
 
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """What `evaluate` knows of a rule before looking at a posting: its virtual signals, and its empty result."""
+
+    virtual: dict[str, float]
+    # Without any phrase hit, can the virtual signals alone reach the threshold and the requirements?
+    virtual_alone: bool
+    nothing: RuleResult
+
+
+@cache
+def _bound(rule: str) -> _Bound:
+    cues = lexicon().rules[rule]
+    virtual = {s.name: s.weight for s in cues.signals if s.virtual}
+    alone = sum(w for w in virtual.values() if w > 0) >= cues.threshold and all(
+        any(r in virtual for r in group) for group in cues.requires
+    )
+    return _Bound(virtual, alone, RuleResult(rule, 0.0, cues.threshold, ()))
+
+
 def evaluate(rule: str, sc: Scan) -> RuleResult:
     """Weigh the signals of `rule` found in the scan; each signal counts once, at its first qualifying hit."""
     cues = lexicon().rules[rule]
+    bound = _bound(rule)
     hits = sc.by_rule.get(rule, ())
+    if not hits and not bound.virtual_alone:
+        return bound.nothing  # the bound below, for a posting with no phrase of this rule
     # Cheap bound first: the weights of every signal present, ignoring negation and context.
     present = {hit.signal.name: hit.signal.weight for _, hit in hits}
-    virtual = {s.name: s.weight for s in cues.signals if s.virtual}
+    virtual = bound.virtual
     ceiling = sum(w for w in (present | virtual).values() if w > 0)
     possible = present.keys() | virtual.keys()
     if ceiling < cues.threshold or not all(any(r in possible for r in group) for group in cues.requires):
-        return RuleResult(rule, 0.0, cues.threshold, ())
+        return bound.nothing
     found: dict[str, Contribution] = {}
     for fs, hit in hits:
         sig = hit.signal
@@ -68,7 +92,7 @@ def evaluate(rule: str, sc: Scan) -> RuleResult:
                 )
                 found[sig.name] = Contribution(sig, ev)
     if not all(any(r in found for r in group) for group in cues.requires):
-        return RuleResult(rule, 0.0, cues.threshold, ())
+        return bound.nothing
     total = round(sum(c.signal.weight for c in found.values()), 6)
     return RuleResult(rule, total, cues.threshold, tuple(found.values()))
 

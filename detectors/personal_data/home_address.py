@@ -90,6 +90,11 @@ def home_addresses(nt: NormalizedText) -> list[tuple[int, int]]:
     return sorted(set(spans))
 
 
+def record_home_addresses(ctx: DetectionContext, path: str) -> list[tuple[int, int]]:
+    """`home_addresses` of a field of the record in `ctx`, found once for both detectors that need them."""
+    return ctx.shared(f"personal_data.home_addresses:{path}", lambda c: home_addresses(c.norm(path)))
+
+
 def _line_start(text: str, breaks: list[int], pos: int) -> int:
     lo = max(text.rfind("\n", 0, pos), text.rfind("。", 0, pos)) + 1
     i = bisect_right(breaks, pos)
@@ -111,7 +116,7 @@ class HomeAddressDetector(Detector):
         evidence = []
         for path in ctx.text_fields:
             nt = ctx.norm(path)
-            for start, end in home_addresses(nt):
+            for start, end in record_home_addresses(ctx, path):
                 excerpt = mask_address(nt.original_slice(start, end))
                 evidence.append(ctx.evidence(path, start, end, excerpt=excerpt))
         if evidence:

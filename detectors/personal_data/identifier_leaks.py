@@ -33,7 +33,7 @@ from detectors.personal_data.cues import (
     CueIndex,
     lexicon,
 )
-from detectors.personal_data.home_address import home_addresses
+from detectors.personal_data.home_address import record_home_addresses
 from detectors.personal_data.sightings import (
     ADDRESS,
     BANK_CARD,
@@ -83,7 +83,8 @@ class _OwnContact:
     """The posting's own contact channel (contact.phone/wechat/qq/email/name), read once and only when needed."""
 
     def __init__(self, contact: object) -> None:
-        self._contact = contact if isinstance(contact, Mapping) else None
+        # A dict from the JSON in practice: tested first, as the Mapping ABC check costs ten times more.
+        self._contact = contact if isinstance(contact, dict) or isinstance(contact, Mapping) else None
         self._parsed: tuple[frozenset[str], str] | None = None
 
     def _get(self) -> tuple[frozenset[str], str]:
@@ -143,10 +144,9 @@ class IdentifierLeakDetector(Detector):
     def detect(self, ctx: DetectionContext) -> Iterable[Finding]:
         own = _OwnContact(field_value(ctx.record, "contact"))
         leaks: list[tuple[Sighting, str]] = []
-        cue_index: dict[str, CueIndex] = {}
+        cue_index: dict[str, CueIndex] = {}  # built for a field only once it has something to attribute
         for path in ctx.text_fields:
-            cue_index[path] = CueIndex(ctx.norm(path))
-            leaks.extend(self._field_leaks(ctx, path, own, cue_index[path]))
+            leaks.extend(self._field_leaks(ctx, path, own, cue_index))
         by_kind: dict[str, list[tuple[Sighting, str]]] = {}
         for s, why in leaks:
             by_kind.setdefault(s.kind, []).append((s, why))
@@ -156,7 +156,7 @@ class IdentifierLeakDetector(Detector):
         roster = [(s, why) for s, why in leaks if s.kind in _ROSTER_KINDS]
         for path in ctx.text_fields:
             nt = ctx.norm(path)
-            for start, end in home_addresses(nt):
+            for start, end in record_home_addresses(ctx, path):
                 roster.append(
                     (
                         Sighting(ADDRESS, path, start, end, nt.text[start:end], "residence_word+dwelling_number"),
@@ -165,6 +165,9 @@ class IdentifierLeakDetector(Detector):
                 )
         if len(roster) < _BULK_PEOPLE:
             return
+        for s, _ in roster:
+            if s.field not in cue_index:
+                cue_index[s.field] = CueIndex(ctx.norm(s.field))
         people = _count_people([s for s, _ in roster], cue_index)
         if people >= _BULK_PEOPLE:
             yield self._finding(
@@ -198,7 +201,7 @@ class IdentifierLeakDetector(Detector):
         return ctx.finding(rule, evidence, analysis=analysis, explanation=explanation)
 
     def _field_leaks(
-        self, ctx: DetectionContext, path: str, own: _OwnContact, cues: CueIndex
+        self, ctx: DetectionContext, path: str, own: _OwnContact, cue_index: dict[str, CueIndex]
     ) -> Iterator[tuple[Sighting, str]]:
         nt = ctx.norm(path)
         text = nt.text
@@ -208,6 +211,7 @@ class IdentifierLeakDetector(Detector):
         handles = [h for h in im_candidates(text) if not own.handle(h[2])]
         if not (numbers or emails or passports or handles):
             return
+        cues = cue_index[path] = CueIndex(nt)
         # The cue words within reach of each identifier, in one scan per neighbourhood.
         near = [(c.start, c.end) for c in numbers]
         near += [(e[0], e[1]) for e in emails] + [(p[0], p[1]) for p in passports] + [(h[0], h[1]) for h in handles]

@@ -9,6 +9,7 @@ from functools import cache
 
 from detectors.context import DetectionContext
 from detectors.findings import Finding
+from detectors.lexicon import compile_alternation
 from detectors.normalize import normalize_pattern
 from detectors.personal_data.cues import lexicon
 from detectors.rules import Detector
@@ -16,11 +17,14 @@ from detectors.rules import Detector
 # What evaders put between the characters of a word after normalisation has removed spaces and
 # decorative symbols: emoji and pictographs, and ASCII punctuation between two CJK characters.
 _PUNCT_SPLITTERS = "-.+#=^~'`"
-# Emoji, pictographs and dingbats (normalisation has already removed ★☆◆… between CJK characters).
-# Astral emoji are looked for only when the text has any astral character at all (a cheap test).
-_SYMBOLS = re.compile(r"[\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3]+")
-_ASTRAL_SYMBOLS = re.compile(r"[\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3\U0001F000-\U0001FAFF]+")
-_CJK_LO, _CJK_HI = "\u4e00", "\u9fff"
+# Emoji, pictographs and dingbats (normalisation has already removed ★☆◆… between CJK characters)
+# go wherever they are; ASCII punctuation splits a word only between two CJK characters
+# ("出-售-简-历"), elsewhere it is a date, a salary range or a list number. One pattern finds both
+# kinds of run from their first character (a pattern that opens with a character class lets the
+# regex engine skip ahead to candidates): a symbol run, or a punctuation run with CJK on both sides.
+_S = r"\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3\U0001F000-\U0001FAFF"
+_P = re.escape(_PUNCT_SPLITTERS)
+_SPLITTERS = re.compile(rf"[{_S}{_P}](?:(?<=[{_S}])[{_S}]*|(?<=[\u4e00-\u9fff][{_P}])[{_P}]*(?=[\u4e00-\u9fff]))")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
 _DIGIT = re.compile(r"[0-9]")
 _NEGATION_WINDOW = 8
@@ -31,11 +35,6 @@ _VERB_AFTER = 4  # "简历低价出售"
 _PRICE = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:元|块|毛|角)(?:/|每|一)?(?:份|条|个|套|组)")
 # After an offer, these make it a warning: "出售简历属于违法行为".
 _CONDEMNED = re.compile(r"[^。;!?\n]{0,10}?(?:违法|犯罪|违规|处罚|追究|判刑|严惩|侵犯|被抓|被查)")
-
-
-def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    keys = sorted({normalize_pattern(w) for w in words}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(k) for k in keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,33 +61,19 @@ def _lexicon() -> _Lexicon:
         for w in tr[group]:
             kind[normalize_pattern(w)] = name
     return _Lexicon(
-        anchor=_alternation(kind),
+        anchor=compile_alternation(kind),
         kind=kind,
-        verbs=_alternation(tr["verbs"]),
+        verbs=compile_alternation(tr["verbs"]),
         short_verbs=frozenset(normalize_pattern(w) for w in tr["short_verbs"]),
         short_buy_verbs=frozenset(normalize_pattern(w) for w in tr["short_buy_verbs"]),
-        deal=re.compile(_alternation(tr["deal_words"]).pattern + "|" + _PRICE.pattern),
-        negation=_alternation(tr["negation"]),
+        deal=re.compile(compile_alternation(tr["deal_words"]).pattern + "|" + _PRICE.pattern),
+        negation=compile_alternation(tr["negation"]),
     )
 
 
 def _compact(text: str) -> tuple[str, Sequence[int] | None]:
     """The text without splitter characters, and for each kept character its index in `text` (None: unchanged)."""
-    n = len(text)
-    astral = len(text.encode("utf-16-le")) != 2 * n
-    cuts = [m.span() for m in (_ASTRAL_SYMBOLS if astral else _SYMBOLS).finditer(text)]
-    # ASCII punctuation splits a word only between two CJK characters ("出-售-简-历"); elsewhere it
-    # is a date, a salary range or a list number. Few of them in a posting: look at each.
-    for ch in _PUNCT_SPLITTERS:
-        a = text.find(ch)
-        while a >= 0:
-            b = a + 1
-            while b < n and text[b] in _PUNCT_SPLITTERS:
-                b += 1
-            if a > 0 and b < n and _CJK_LO <= text[a - 1] <= _CJK_HI and _CJK_LO <= text[b] <= _CJK_HI:
-                cuts.append((a, b))
-            a = text.find(ch, b)
-    cuts = _merge(cuts)
+    cuts = _merge([m.span() for m in _SPLITTERS.finditer(text)])
     if not cuts:
         return text, None
     keep: list[int] = []
@@ -135,6 +120,8 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
         if lx.negation.search(compact, neg_lo, a) or _CONDEMNED.match(compact, b):
             continue
         spans.append((a, b))
+    if not spans:
+        return []
     out = []
     for a, b in _merge(spans):
         phrase = compact[a:b]

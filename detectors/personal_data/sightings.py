@@ -51,6 +51,8 @@ _DIGITS = frozenset("0123456789") | frozenset(_NUMERAL_MAP)
 _NUMERAL = re.compile(f"[{_NUMERALS}]")
 _SEPARATOR = re.compile(r"[^0-9x" + _NUMERALS + "]+")
 _ASCII_DIGIT = re.compile("[0-9]")
+# A group of digits within a run; an x only as the last character (a resident ID's check character).
+_DIGIT_GROUP = re.compile(r"[0-9]+(?:x\Z)?|x\Z")
 # Not glued to letters, masking stars or an @: part of a USCC, a masked ID (110105********1234) or
 # an e-mail local part is not a number of its own.
 _GLUED = frozenset("0123456789abcdefghijklmnopqrstuvwxyz*@#_")
@@ -107,20 +109,15 @@ def _groups(nt: NormalizedText, digits: str, offset: int) -> list[tuple[str, int
     """Split a run into digit groups at separators and at whitespace removed by normalisation."""
     starts, ends = nt.starts, nt.ends
     groups: list[tuple[str, int, int]] = []
-    g_start = -1
-    n = len(digits)
-    for k in range(n + 1):
-        ch = digits[k] if k < n else ""
-        is_digit = "0" <= ch <= "9" if ch else False
-        if ch == "x" and k == n - 1:
-            is_digit = True
-        i = offset + k
-        gap = is_digit and g_start >= 0 and starts is not None and ends is not None and starts[i] > ends[i - 1]
-        if g_start >= 0 and (not is_digit or gap):
-            groups.append((digits[g_start - offset : k], g_start, i))
-            g_start = -1
-        if is_digit and g_start < 0:
-            g_start = i
+    for m in _DIGIT_GROUP.finditer(digits):
+        a, b = m.span()
+        if starts is not None and ends is not None:
+            # A space the normaliser removed between two digits still ends a group (138 1234 5678).
+            for k in range(a + 1, b):
+                if starts[offset + k] > ends[offset + k - 1]:
+                    groups.append((digits[a:k], offset + a, offset + k))
+                    a = k
+        groups.append((digits[a:b], offset + a, offset + b))
     return groups
 
 
