@@ -82,3 +82,29 @@ def test_check_characters_match_their_definitions(first17: str) -> None:
         digits = first17[:16]
         doubled = [int(c) * (2 if i % 2 else 1) for i, c in enumerate(reversed(digits))]
         assert luhn_valid(digits) == (sum(d - 9 if d > 9 else d for d in doubled) % 10 == 0)
+
+
+def _structured_phrases() -> list[str]:
+    from detectors.fake_recruitment.cues import lexicon
+
+    automaton = lexicon().automaton
+    return sorted(k.encode("latin-1").decode("utf-8") for k, v in automaton.items() if any(s.structured for s in v[2]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_structured_fields_skipped_only_when_no_structured_signal_can_occur(data: st.DataObject) -> None:
+    from detectors.fake_recruitment.cues import lexicon
+    from detectors.normalize import normalize, sources
+
+    phrases = _structured_phrases()
+    phrase = data.draw(st.sampled_from(phrases))
+    # The phrase as an evader may write it: characters swapped for what normalises into them,
+    # separators between them, some text around.
+    spelled = "".join(
+        data.draw(st.sampled_from(sorted(sources(ch) or {ch}))) + data.draw(st.sampled_from(["", " ", "★", "\u200b"]))
+        for ch in phrase
+    )
+    text = data.draw(st.sampled_from(["", "深圳市", "工作地点:"])) + spelled + data.draw(st.sampled_from(["", "10号"]))
+    if any(p in normalize(text).text for p in phrases):
+        assert lexicon().structured_hint.search(text) is not None
