@@ -310,14 +310,23 @@ def sources(ch: str) -> frozenset[str] | None:
     """Every character of an original text that can put `ch` into its normalised text, or None when
     normalisation also makes `ch` out of other text (a digit of a numeral run, a character of the
     word an evasion phrase stands for), so that no one character of the original is needed for it."""
-    tb = _tables()
-    made = {c for v in tb.phrase_map.values() for c in v} | set(tb.numeral_table.values())
+    made, into = _sources()
     if ch in made:
         return None
-    found = {ch}
-    found.update(k for k, v in tb.char_map.items() if v == ch)
-    found.update(k for k, v in tb.expansions.items() if ch in v)
-    return frozenset(found)
+    return into.get(ch, frozenset()) | {ch}
+
+
+@cache
+def _sources() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    tb = _tables()
+    made = frozenset({c for v in tb.phrase_map.values() for c in v} | set(tb.numeral_table.values()))
+    into: dict[str, set[str]] = {}
+    for k, v in tb.char_map.items():
+        into.setdefault(v, set()).add(k)
+    for k, v in tb.expansions.items():
+        for c in v:
+            into.setdefault(c, set()).add(k)
+    return made, {c: frozenset(ks) for c, ks in into.items()}
 
 
 def warm_up() -> None:

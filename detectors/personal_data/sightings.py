@@ -121,6 +121,10 @@ def _groups(nt: NormalizedText, digits: str, offset: int) -> list[tuple[str, int
     return groups
 
 
+# The lengths `_classify` accepts: mobiles (11, 13 with 86, 15 with 0086), cards (16–19), resident IDs (18).
+_IDENTIFIER_LENGTHS = frozenset({11, 13, 15, 16, 17, 18, 19})
+
+
 def _classify(value: str) -> tuple[str, str] | None:
     """The identifier kind a digit string validates as (resident ID before card), with the validation used."""
     n = len(value)
@@ -177,9 +181,12 @@ def number_candidates(nt: NormalizedText) -> list[NumberCandidate]:
                     break
                 if "x" in acc[:-1]:
                     break
-                found = _classify(acc.upper())
+                if len(acc) not in _IDENTIFIER_LENGTHS:
+                    continue  # digits spaced out one by one make many windows, most of no identifier's length
+                value = acc.upper()
+                found = _classify(value)
                 if found:
-                    windows.append((i, j, acc.upper(), found))
+                    windows.append((i, j, value, found))
         # Prefer the window covering most digits; then earlier. Windows never share a group.
         windows.sort(key=lambda w: (-len(w[2]), w[0]))
         used: set[int] = set()
