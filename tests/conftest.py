@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from hrwatch.settings import load_settings
+from review.store import FindingStore
 from streams.broker import BrokerError, EmbeddedBroker
 
 _SESSION_CHILDREN: set[int] = set()
@@ -99,3 +101,66 @@ class StreamNames:
 def stream_names() -> StreamNames:
     tag = uuid.uuid4().hex[:10]
     return StreamNames(namespace=f"t{tag}", group=f"g{tag}")
+
+
+# Throwaway PostgreSQL databases and stores, shared by the streams, review and sharing tests.
+# HRWATCH_POSTGRES_ADMIN_URL: a login that may CREATE DATABASE.
+POSTGRES_ADMIN_URL = load_settings().postgres_admin_url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server the store tests use; fails (never skips) when it does not answer."""
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed for the store tests and did not answer: {exc}")
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A database created for this test run, dropped at the end."""
+    import psycopg
+
+    name = f"hrwatch_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A schema of its own in the run's database (search_path set in the URL), dropped with everything in it."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FindingStore]:
+    """A migrated, empty store on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+    s = FindingStore(url)
+    s.migrate()
+    try:
+        yield s
+    finally:
+        s.close()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hrwatch.settings import load_settings
 from review.queue import Actor, ReviewQueue
 from review.store import make_engine
 from tests.review import samples
@@ -29,50 +27,6 @@ class Clock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += dt.timedelta(**kwargs)
-
-
-@pytest.fixture(scope="session")
-def postgres_admin() -> str:
-    """A PostgreSQL login that may create databases; fails (never skips) when the server does not answer."""
-    import psycopg
-
-    url = load_settings().postgres_admin_url
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        pytest.fail(f"PostgreSQL at {url} is needed for the queue store tests and did not answer: {exc}")
-    return url
-
-
-@pytest.fixture(scope="session")
-def postgres_database(postgres_admin: str) -> Iterator[str]:
-    """A database for this run of the queue tests, dropped at the end."""
-    import psycopg
-
-    name = f"hrwatch_review_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(postgres_admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def postgres_schema(postgres_database: str) -> Iterator[str]:
-    """An empty schema of its own (search_path in the URL), dropped with everything in it."""
-    import psycopg
-
-    schema = f"q_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_database, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{postgres_database}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres_database, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +56,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """An empty, unmigrated store: a SQLite file, or a PostgreSQL schema."""
     if request.param == "sqlite":
         return f"sqlite:///{request.getfixturevalue('tmp_path') / 'empty.db'}"
-    return str(request.getfixturevalue("postgres_schema"))
+    return str(request.getfixturevalue("postgres_schema_url"))
 
 
 @pytest.fixture

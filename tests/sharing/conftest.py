@@ -20,7 +20,6 @@ from sharing.envelope import KeyRing
 from sharing.keygen import generate
 from sharing.policy import SharingPolicy, load_policy
 from sharing.publisher import PublisherConfig, SharePublisher
-from tests.streams.conftest import postgres_schema_url, postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 PARTNERS = ("police", "market", "tax")
 T0 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
@@ -45,19 +44,6 @@ def policy() -> SharingPolicy:
     return load_policy()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FindingStore]:
-    """A store migrated to the newest revision, on SQLite and on PostgreSQL (a schema of its own)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_schema_url")
-    s = FindingStore(url)
-    s.migrate()
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
