@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from detectors import normalize
 
@@ -46,13 +46,13 @@ def similar(a: str, b: str, threshold: float) -> bool:
 
 
 def best_match(skel: str, candidates: Iterable[tuple[int, str]], threshold: float) -> int | None:
-    """The candidate id whose skeleton is most similar to `skel`, if any reaches the threshold."""
-    best_id, best_score = None, 0.0
-    for cid, other in candidates:
-        score = fuzz.ratio(skel, other, score_cutoff=threshold)
-        if score > best_score:
-            best_id, best_score = cid, score
-    return best_id
+    """The candidate id whose skeleton is most similar to `skel`, if any reaches the threshold (first on ties)."""
+    choices = dict(candidates)
+    if not skel or not choices:
+        return None
+    # extractOne preprocesses `skel` once for all candidates: several times faster than ratio() per pair.
+    found = process.extractOne(skel, choices, scorer=fuzz.ratio, score_cutoff=threshold)
+    return None if found is None else int(found[2])
 
 
 def agency_key(record: Mapping[str, Any]) -> str | None:

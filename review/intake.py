@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, Table, bindparam, select, union_all, update
+from sqlalchemy import CompoundSelect, Insert, Table, bindparam, select, union_all, update
 from sqlalchemy.orm import Session
 
 from detectors import Finding
@@ -392,6 +393,27 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
         )
 
 
+_KEYS_PER_QUERY = 200  # SQLite allows 500 terms in a compound SELECT
+_NO_KEY = -1  # block keys are CRC32 values, never negative
+
+
+@functools.cache
+def _newest_per_key() -> CompoundSelect:
+    """The newest `MAX_CANDIDATES` alert ids for each of `_KEYS_PER_QUERY` bound keys `k0`, `k1`, …"""
+    blocks = AlertBlockRow.__table__
+    # One backward index scan per key, LIMITed: a key that thousands of templated postings share costs
+    # no more than a rare one (a window over all its rows would grow with the table).
+    newest = [
+        select(blocks.c.key, blocks.c.alert_id)
+        .where(blocks.c.key == bindparam(f"k{i}"))
+        .order_by(blocks.c.alert_id.desc())
+        .limit(MAX_CANDIDATES)
+        .subquery()
+        for i in range(_KEYS_PER_QUERY)
+    ]
+    return union_all(*(select(q.c.key, q.c.alert_id) for q in newest))
+
+
 def _stored_candidates(
     session: Session, keys: set[int]
 ) -> tuple[dict[int, list[int]], dict[int, tuple[str | None, int | None, str]]]:
@@ -402,21 +424,16 @@ def _stored_candidates(
     """
     if not keys:
         return {}, {}
-    blocks, alerts, subjects = AlertBlockRow.__table__, AlertRow.__table__, SubjectRow.__table__
+    alerts, subjects = AlertRow.__table__, SubjectRow.__table__
     by_key: dict[int, list[int]] = defaultdict(list)
     ordered = sorted(keys)
-    # One backward index scan per key, LIMITed: a key that thousands of templated postings share costs
-    # no more than a rare one (a window over all its rows would grow with the table).
-    for start in range(0, len(ordered), 200):  # SQLite allows 500 terms in a compound SELECT
-        newest = [
-            select(blocks.c.key, blocks.c.alert_id)
-            .where(blocks.c.key == k)
-            .order_by(blocks.c.alert_id.desc())
-            .limit(MAX_CANDIDATES)
-            .subquery()
-            for k in ordered[start : start + 200]
-        ]
-        for key, alert_id in session.execute(union_all(*(select(q.c.key, q.c.alert_id) for q in newest))):
+    statement = _newest_per_key()
+    for start in range(0, len(ordered), _KEYS_PER_QUERY):
+        chunk = ordered[start : start + _KEYS_PER_QUERY]
+        # Padded to the fixed width with a key no shingle hash takes, so one compiled statement serves
+        # every batch (building and compiling a 200-branch UNION per batch cost more than running it).
+        params = {f"k{i}": chunk[i] if i < len(chunk) else _NO_KEY for i in range(_KEYS_PER_QUERY)}
+        for key, alert_id in session.execute(statement, params):
             by_key[key].append(alert_id)
     ids = sorted({i for v in by_key.values() for i in v})
     joined = alerts.join(
