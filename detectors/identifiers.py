@@ -1,4 +1,4 @@
-"""Check-digit validators for Chinese identifiers: resident ID (GB 11643), bank card (Luhn), USCC (GB 32100), mobile, passport."""
+"""Check-digit validators for Chinese identifiers: resident ID (GB 11643, and the 15-digit first generation), bank card (Luhn), USCC (GB 32100), mobile, passport, travel permits."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # (EA…, EB… once the digit series ran out), the older G + 8 digits, public-affairs P/S + 7 digits
 # (S also 8), diplomatic D + 7 digits, and the pre-2000s 14/15 + 7 digits.
 _PASSPORT = re.compile(r"(?:[EG][0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[PD][0-9]{7}|S[0-9]{7,8}|1[45][0-9]{7})")
+# Travel permits of the mainland, Hong Kong, Macao and Taiwan: 往来港澳通行证 C + 8 digits (card),
+# C + letter + 7 digits once the digits ran out, W + 8 digits (booklet); 往来台湾通行证 L + 8 digits
+# (card), T + 8 digits (booklet); 港澳居民来往内地通行证 (回乡证) H or M + 8 digits, plus a two-digit
+# issue count on older cards.
+_TRAVEL_PERMIT = re.compile(r"(?:C[0-9]{8}|C[A-HJ-NP-Z][0-9]{7}|[WLT][0-9]{8}|[HM][0-9]{8}(?:[0-9]{2})?)")
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -66,6 +71,20 @@ def resident_id_shape(value: str, today: dt.date | None = None) -> bool:
     return _OLDEST_BIRTH <= born <= today
 
 
+def valid_first_generation_resident_id(value: str) -> bool:
+    """True for a 15-digit first-generation resident ID (issued until 2004): a real province code and a
+    real birth date 19YYMMDD; it has no check digit, so callers require the number to be labelled as an ID."""
+    if len(value) != 15 or not value.isdigit() or not value.isascii():
+        return False
+    if value[0] not in _ID_REGIONS or value[:2] not in _ID_PROVINCES:
+        return False
+    try:
+        dt.date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
 def valid_resident_id(value: str, today: dt.date | None = None) -> bool:
     """True for an 18-character resident ID with a real province code, a correct check digit and a plausible birth date."""
     if not resident_id_shape(value, today):
@@ -98,6 +117,12 @@ def valid_mobile(digits: str) -> bool:
 def valid_passport(value: str) -> bool:
     """True for a number in one of the PRC passport formats (E/G + 8 digits, EA… + 7, P/S/D + 7, 14/15 + 7)."""
     return _PASSPORT.fullmatch(value.upper()) is not None
+
+
+def valid_travel_permit(value: str) -> bool:
+    """True for a number in one of the travel-permit formats (C…, W…, L…, T…, H…/M…); no check digit, so
+    callers require a permit label (往来港澳通行证, 回乡证…)."""
+    return _TRAVEL_PERMIT.fullmatch(value.upper()) is not None
 
 
 def uscc_check_char(first17: str) -> str | None:

@@ -11,6 +11,20 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]{1,64})@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})"
 # Digits anywhere in an address, Chinese numerals where they number a building, unit or room.
 _HOUSE_NUMBER = re.compile(r"\d+|[一二三四五六七八九十百零〇两]+(?=号|栋|幢|座|单元|室|弄|组|户|楼|层)")
 _PASSPORT_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9]{7,8}(?![0-9])")
+# E-mails spelt out to dodge scrapers: lixue(at)163.com, lixue 艾特 163 点 com, lixue圈a163点com,
+# lixue#163.com. Only the local part is masked, as in mask_email.
+_SPELT_AT = (
+    r"(?:\s*[(\[{<（【]\s*(?:@|＠|at|AT|艾特|圈a)\s*[)\]}>）】]\s*|\s+(?:at|AT)\s+|\s*(?:艾特|圈a|#|＃)\s*"
+    r"|\s+[@＠]\s*|[@＠]\s+)"
+)
+_SPELT_EMAIL = re.compile(
+    rf"([A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}})({_SPELT_AT}[A-Za-z0-9\-]+\s*(?:\.|点|。|\(dot\)|\[dot\]|\s(?:dot|DOT)\s))"
+    r"(?=\s*(?i:com|cn|net|org|edu|gov|cc|io|me|co|info|biz|top|vip|hk|tw|mo|jp|uk|us|de)(?![A-Za-z]))"
+)
+_SPELT_HINTS = ("at", "AT", "艾特", "圈a", "#", "＃", " @", "@ ", " ＠", "＠ ")
+# Phone and ID numbers spelt in Chinese numerals (幺三八…, 壹叁玖…), seven or more with spaces between.
+_NUMERALS = "〇零洞一幺壹二两贰三叁四肆五伍六陆七柒拐八捌九玖勾"
+_NUMERAL_RUN = re.compile(rf"[{_NUMERALS}](?:[ \-\u3000]?[{_NUMERALS}]){{6,}}")
 
 
 def mask_identifier(value: str, keep_head: int | None = None, keep_tail: int = 4) -> str:
@@ -84,18 +98,38 @@ def mask_email(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every identifier-like digit run, passport-like token and e-mail in free text (the safety net for all excerpts)."""
-    if "@" not in text and _ANY_DIGIT.search(text) is None:
-        return text  # most excerpts: nothing below can match without a digit or an @
+    """Mask every identifier-like digit run (in digits or Chinese numerals), passport-like token and
+    e-mail (also spelt out) in free text (the safety net for all excerpts)."""
+    if "@" not in text and _ANY_DIGIT.search(text) is None and not any(h in text for h in _SPELT_HINTS):
+        return text  # most excerpts: nothing below can match without a digit, a numeral or an @ (spelt)
     return _mask_free_text(text)
 
 
-# Every pattern of mask_text needs one of these: digit runs and passports a digit, e-mails an @.
-_ANY_DIGIT = re.compile(r"[0-9０-９]")
+# Every pattern of mask_text needs one of these: digit runs and passports a digit, numeral runs a
+# numeral, e-mails an @ or (spelt out) a letter or digit of the local part.
+_ANY_DIGIT = re.compile(rf"[0-9０-９{_NUMERALS}]")
 
 
 def _mask_free_text(text: str) -> str:
     # Passport-like tokens first: the digit-run pass would otherwise keep seven of their eight digits.
     text = _PASSPORT_LIKE.sub(lambda m: mask_passport(m.group()), text)
     text = _DIGIT_RUN.sub(lambda m: mask_identifier(m.group()), text)
+    if _NUMERAL_RUN.search(text):
+        text = _NUMERAL_RUN.sub(lambda m: _mask_numerals(m.group()), text)
+    if any(h in text for h in _SPELT_HINTS):
+        text = _SPELT_EMAIL.sub(lambda m: m.group(1)[:2] + "*" * max(len(m.group(1)) - 2, 1) + m.group(2), text)
     return mask_email(text) if "@" in text else text
+
+
+def _mask_numerals(run: str) -> str:
+    """A numeral run masked like a digit run: the first three and last four numerals kept."""
+    n = sum(1 for c in run if c in _NUMERALS)
+    head, tail = (3, 4) if n > 7 else (2, 2)
+    out, seen = [], 0
+    for c in run:
+        if c in _NUMERALS:
+            out.append(c if seen < head or seen >= n - tail else "*")
+            seen += 1
+        else:
+            out.append(c)
+    return "".join(out)

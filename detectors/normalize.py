@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-# Characters that are pure noise anywhere: zero-width and variation selectors.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f"
+# Characters that are pure noise anywhere: zero-width, variation selectors, and the combining keycap
+# of emoji digits (4️⃣5️⃣ is "4", U+FE0F, U+20E3, "5", …: the digits stay, 45).
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\ufe0e\ufe0f\u20e3"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from detectors.context import DetectionContext
-from detectors.discrimination import numeric
+from detectors.discrimination import numeric, segment
 from detectors.discrimination.lawful import LawfulContext, exception_set
 from detectors.discrimination.limits import NO_INDEX, Hit, TextIndex, decide, left_context, right_context
 from detectors.discrimination.vocabulary import Found, Group, Trigger, Vocabulary, vocabulary
@@ -34,6 +34,9 @@ _COUPLING_WINDOW = 20
 # An unknown place with an administrative suffix right before 户籍/户口 (滁州市户籍).
 _ADMIN_SUFFIX = "省市县区州盟旗"
 _INITIALS_BEFORE = re.compile(r"(?<![a-z])[a-z](?: ?[a-z]){1,3} ?$")
+# Grounds whose triggers are also parts of names (宁夏回族自治区, 河南人造革厂): segmentation decides
+# when nothing around the trigger does.
+_SEGMENTED = frozenset({"region", "ethnicity"})
 
 
 def _resolve_overlaps(matches: list[Found[Trigger]]) -> list[Found[Trigger]]:
@@ -55,23 +58,45 @@ def _resolve_overlaps(matches: list[Found[Trigger]]) -> list[Found[Trigger]]:
     return kept
 
 
-def _peer_neutral(m: Found[Trigger], same_ground: list[Found[Trigger]], text: str, joiners: tuple[str, ...]) -> bool:
-    """Two adjacent triggers of different values name both sides of the ground (男女, 已婚未婚, 本地外地)."""
+def _peer_neutral(m: Found[Trigger], same_ground: list[Found[Trigger]], text: str, vocab: Vocabulary) -> bool:
+    """Two adjacent triggers of different values name both sides of the ground (男女, 已婚未婚, 本地外地),
+    unless a limit word opens the pair and an exclusion closes it: 只要小姐姐💃小哥哥勿扰 is one side
+    kept and the other kept out (the emoji between them is gone from the normalised text)."""
     group = m.value.group
     assert group is not None
     for other in same_ground:
         og = other.value.group
-        if og is None or og.value == group.value or other is m:
+        if og is None or og.value == group.value or other is m or not (og.peers and group.peers):
             continue
         if other.start >= m.end:
-            gap = text[m.end : other.start]
+            first, second = m, other
         elif other.end <= m.start:
-            gap = text[other.end : m.start]
+            first, second = other, m
         else:
             continue
-        if gap == "" or gap in joiners or gap == " ":
-            return True
+        gap = text[first.end : second.start]
+        if gap == "" or gap in vocab.joiners or gap == " ":
+            ground = vocab.grounds[group.ground]
+            left = left_context(text, first.start, ground)
+            right = right_context(text, second.end, ground)
+            opposed = (
+                left is not None
+                and left.kind in ("limit", "hire", "preference")
+                and right is not None
+                and right.kind == "exclude"
+            )
+            if not opposed:
+                return True
     return False
+
+
+def _emoji_modifier(m: Found[Trigger], index: TextIndex) -> bool:
+    """A one-character 男/女 that was the sex sign of an emoji (🙅‍♀️ is 🙅, ZWJ, ♀): not a person's sex."""
+    nt = index.nt
+    if nt is None or m.end - m.start != 1:
+        return False
+    a, _ = nt.to_original(m.start, m.end)
+    return a > 0 and nt.original[a - 1] == "\u200d"
 
 
 def _group_hit(
@@ -82,9 +107,14 @@ def _group_hit(
     same: list[Found[Trigger]],
     index: TextIndex = NO_INDEX,
     labelled: bool = True,
+    names: bool = True,
 ) -> Hit | None:
     """The hit trigger `m` makes, if context decides it is a limit; `labelled`: False when the text
-    holds no label word of the region ground (so a bare place name cannot be a labelled value)."""
+    holds no label word of the region ground (so a bare place name cannot be a labelled value);
+    `names`: False for a trigger made up around 户籍 or 籍 (滁州市户籍), not a lexicon name that
+    could be part of a longer name."""
+    if group.boundary and _emoji_modifier(m, index):
+        return None
     end, has_suffix = m.end, True
     if group.needs_suffix:
         sfx = vocab.origin_suffix.match(text, m.end)
@@ -95,9 +125,13 @@ def _group_hit(
             right_context(text, weak.end(), vocab.grounds["region"]) is not None
             or left_context(text, m.start, vocab.grounds["region"]) is not None
         ):
-            # 河南的不要 / 不要东北的: 的 makes the place a person's origin only with an exclusion word.
+            # 河南的不要 / 不要东北的: 的 makes the place a person's origin only with an exclusion word,
+            # or with a limit word when nothing follows (只招本县的。, not 仅限河南的客户).
             end = weak.end()
-            group = dataclasses.replace(group, accepts=frozenset({"exclude"}))
+            closed = end == len(text) or text[end] in vocab.item_delimiters
+            group = dataclasses.replace(group, accepts=frozenset({"exclude", "limit"} if closed else {"exclude"}))
+        elif group.bare and (bare := _bare_accepts(text, m, vocab)) is not None:
+            group = dataclasses.replace(group, accepts=bare)
         else:
             # A bare place name (an address, a work area) only counts as a labelled value: 籍贯:河南.
             # Most postings name places and have no such label: then there is nothing to look for.
@@ -114,10 +148,16 @@ def _group_hit(
         group,
         vocab,
         has_suffix=has_suffix,
-        peer_neutral=bool(group.value) and _peer_neutral(m, same, text, vocab.joiners),
+        peer_neutral=bool(group.value) and _peer_neutral(m, same, text, vocab),
         index=index,
     )
     if decision is None:
+        return None
+    if (
+        names
+        and group.ground in _SEGMENTED
+        and not segment.own_word(text, m.start, end, decision, vocab.grounds[group.ground], index)
+    ):
         return None
     score = vocab.scores.get(decision.kind, 0.85)
     return Hit(
@@ -135,7 +175,26 @@ def _group_hit(
     )
 
 
-def _hukou_hit(text: str, m: Found[Trigger], vocab: Vocabulary) -> Hit | None:
+def _bare_accepts(text: str, m: Found[Trigger], vocab: Vocabulary) -> frozenset[str] | None:
+    """What may make a bare 本地/外地 (no 人 or 户口 after it) a limit: an exclusion right after it
+    (外地勿扰), a preference right after it that ends the item (本地优先。), or a limit word before
+    it when it ends the item itself (要求:本地,); None when nothing does."""
+    ground = vocab.grounds["region"]
+    n = len(text)
+    right = right_context(text, m.end, ground)
+    if right is not None and right.start == m.end:
+        if right.kind == "exclude":
+            return frozenset({"exclude"})
+        if right.kind == "preference" and (right.end == n or text[right.end] in vocab.item_delimiters):
+            return frozenset({"preference"})
+    if m.end == n or text[m.end] in vocab.item_delimiters:
+        left = left_context(text, m.start, ground)
+        if left is not None and left.kind in ("limit", "exclude"):
+            return frozenset({"limit", "exclude"})
+    return None
+
+
+def _hukou_hit(text: str, m: Found[Trigger], vocab: Vocabulary, index: TextIndex) -> Hit | None:
     """滁州市户籍 and other places not in the lexicon, decided like a place with an origin suffix."""
     if m.start < 2 or text[m.start - 1] not in _ADMIN_SUFFIX:
         return None
@@ -143,23 +202,27 @@ def _hukou_hit(text: str, m: Found[Trigger], vocab: Vocabulary) -> Hit | None:
     for start in range(m.start - 3, max(-1, m.start - 6), -1):
         if not all("\u4e00" <= ch <= "\u9fff" for ch in text[start : m.start]):
             break
-        hit = _group_hit(text, Found(start, m.end, text[start : m.end], Trigger("group", group)), group, vocab, [])
+        found = Found(start, m.end, text[start : m.end], Trigger("group", group))
+        hit = _group_hit(text, found, group, vocab, [], index, names=False)
         if hit is not None:
             return hit
     return None
 
 
-def _initials_hit(text: str, m: Found[Trigger], vocab: Vocabulary) -> Hit | None:
+def _initials_hit(text: str, m: Found[Trigger], vocab: Vocabulary, index: TextIndex) -> Hit | None:
     """Pinyin initials of a province before 籍 (HN籍, HB籍, G X 籍), decided like a place with its suffix."""
     initials = _INITIALS_BEFORE.search(text, max(0, m.start - 8), m.start)
     if initials is None:
         return None
     group = Group(ground="region", value="place", accepts=frozenset({"limit", "exclude", "preference"}))
     start = initials.start()
-    return _group_hit(text, Found(start, m.end, text[start : m.end], Trigger("group", group)), group, vocab, [])
+    found = Found(start, m.end, text[start : m.end], Trigger("group", group))
+    return _group_hit(text, found, group, vocab, [], index, names=False)
 
 
-def _numeric_hit(kind: str, text: str, m: Found[Trigger], vocab: Vocabulary, ref_year: int) -> Hit | None:
+def _numeric_hit(
+    kind: str, text: str, m: Found[Trigger], vocab: Vocabulary, ref_year: int, index: TextIndex
+) -> Hit | None:
     if kind == "age_unit":
         return numeric.age_at_unit(text, m.start, m.end, vocab)
     if kind == "age_label":
@@ -175,9 +238,9 @@ def _numeric_hit(kind: str, text: str, m: Found[Trigger], vocab: Vocabulary, ref
     if kind == "weight_label":
         return numeric.weight_at_label(text, m.start, m.end, vocab)
     if kind == "hukou":
-        return _hukou_hit(text, m, vocab)
+        return _hukou_hit(text, m, vocab, index)
     if kind == "initials_origin":
-        return _initials_hit(text, m, vocab)
+        return _initials_hit(text, m, vocab, index)
     return None
 
 
@@ -227,7 +290,7 @@ def scan_text(nt: NormalizedText, vocab: Vocabulary, ref_year: int, field: str =
         hit = (
             _group_hit(text, m, group, vocab, by_ground[group.ground], index, labelled)
             if group is not None
-            else _numeric_hit(m.value.kind, text, m, vocab, ref_year)
+            else _numeric_hit(m.value.kind, text, m, vocab, ref_year, index)
         )
         if hit is not None:
             hits.append(hit._replace(field=field) if field else hit)
@@ -243,6 +306,14 @@ def scan_text(nt: NormalizedText, vocab: Vocabulary, ref_year: int, field: str =
             h._replace(field=field)
             for h in _women_coupling(text, marital, women, vocab)
             if (h.start, h.end) not in covered
+        )
+        hits.extend(
+            # 宝妈勿扰 / 孕妇不要: women kept out by a word that names them.
+            h._replace(
+                rule="gender", value="female", kind="exclude", context=f"{h.trigger}:{h.context}", legal_basis=()
+            )
+            for h in marital
+            if h.value in vocab.women_only and h.kind in vocab.women_only_kinds
         )
     return hits
 

@@ -19,10 +19,14 @@ KIND_RANK = {
     "inherent": 5,
     "hire": 5,
     "standalone": 3,
+    "post": 4,
     "preference": 2,
 }
 _LIST_JOINERS = "、/和及与或"
-_SIDE_KINDS = ("exclude", "absence", "limit", "label", "test", "hire", "preference")
+_SIDE_KINDS = ("exclude", "absence", "limit", "label", "test", "hire", "preference", "post")
+# How many suffix nouns and other triggers may stand between a trigger and its context word
+# (45往上 | 的 | 老铁 | 就 | 别报了).
+_MAX_HOPS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,33 +115,58 @@ def left_context(text: str, s: int, ground: Ground, index: TextIndex = NO_INDEX)
     for _ in range(3):
         hit = ground.before.ending_at(text, pos)
         if hit is not None:
+            if hit[1] == "neg" and _postposed(text, pos - len(hit[0]), pos, s, ground):
+                return None
             return Side(hit[0], hit[1], pos - len(hit[0]), pos)
         new = _strip_gap(text, pos, ground)
         if new == pos:
             new = index.by_end.get(pos, pos)
         if new == pos and pos > 1 and text[pos - 1] in _LIST_JOINERS:
-            # 不招新疆、西藏人员: the limit word governs every item of the list.
-            new = index.by_end.get(pos - 1, pos)
+            # 不招新疆、西藏人员 / 不招新疆人和藏族: the limit word governs every item of the list.
+            q = pos - 1
+            sfx = ground.suffixes.ending_at(text, q)
+            if sfx is not None and q - len(sfx[0]) in index.by_end:
+                q -= len(sfx[0])
+            new = index.by_end.get(q, pos)
         if new == pos:
             return None
         pos = new
     return None
 
 
+def _postposed(text: str, a: int, b: int, s: int, ground: Ground) -> bool:
+    """Whether the negation word at [a, b), separated from the trigger at `s` by a space, closes the
+    phrase before it instead (男女不限 18-38周岁: 不限 belongs to 男女, not to the ages)."""
+    if b == s or text[b:s].strip(" \t") or a == 0 or not is_cjk(text[a - 1]):
+        return False
+    return ground.after.kinds.get(text[a:b]) == "neg"
+
+
 def right_context(text: str, r: int, ground: Ground, index: TextIndex = NO_INDEX) -> Side | None:
-    """The context word after the trigger, allowing suffix nouns (者, 人员, 朋友…) and other triggers between."""
+    """The context word after the trigger, allowing suffix nouns (者, 人员, 朋友…) and other triggers
+    between, also across a list (新疆、西藏籍及少数民族暂不安排)."""
     pos = r
-    if pos < len(text) and text[pos] in " \n":
+    n = len(text)
+    if pos < n and text[pos] in " \n":
         pos += 1  # H B V 携带者: a space the normaliser keeps between a letter and a character
-    for _ in range(3):
+    for _ in range(_MAX_HOPS):
         hit = ground.after.starting_at(text, pos)
         if hit is not None:
-            return Side(hit[0], hit[1], pos, pos + len(hit[0]))
+            word, kind = hit
+            end = pos + len(word)
+            if kind == "exclude_final":
+                # 暂不安排 excludes only when it ends the item (not 不安排夜班).
+                if end < n and text[end] not in "。,;!?\n\r~、.)":
+                    return None
+                kind = "exclude"
+            return Side(word, kind, pos, end)
         sfx = ground.suffixes.starting_at(text, pos)
         if sfx is not None:
             pos += len(sfx[0])
             continue
         new = index.by_start.get(pos, pos)
+        if new == pos and pos + 1 < n and text[pos] in _LIST_JOINERS:
+            new = index.by_start.get(pos + 1, pos)
         if new == pos:
             return None
         pos = new

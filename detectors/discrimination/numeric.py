@@ -44,6 +44,7 @@ class _Tables:
     person_words: re.Pattern[str]
     body_scores: dict[str, float]
     birth_after_words: frozenset[str]
+    plus_bounds: frozenset[str]  # floors that need an exclusion after them (40往上的不要)
 
 
 @cache
@@ -85,7 +86,7 @@ def _tables() -> _Tables:
         labels=tuple(normalize_pattern(w) for w in age["labels"]),
         age_label_expr=re.compile(
             rf"(?:要求|限制|范围|段)?\s*:?\s*(?:在|为|须|需|要求|需在|须在)?\s*(?:({ub})\s*)?{NUM}\s*{unit}?"
-            rf"\s*(?:(?:{join})\s*{NUM}\s*{unit}?)?\s*(?:({ua})|({la}))?"
+            rf"\s*(?:(?:{join})\s*{NUM}\s*{unit}?)?\s*(?:({ua}|-(?![-\d{_CN_NUM}]))|({la}))?"
         ),
         birth_before=re.compile(rf"(?<!\d){year}\s*(?:及)?({b_after}|{b_before})\s*(?:的)?$"),
         birth_after=re.compile(rf"(?:于|在)?\s*{year}\s*(?:及)?({b_after}|{b_before})"),
@@ -103,6 +104,7 @@ def _tables() -> _Tables:
         person_words=re.compile(_alt(height["person_words"])),
         body_scores={k: float(v) for k, v in spec["scores"].items()},
         birth_after_words=frozenset(normalize_pattern(w) for w in birth["after_words"]),
+        plus_bounds=frozenset({"+", *(normalize_pattern(w) for w in age["plus_bounds"])}),
     )
 
 
@@ -247,14 +249,16 @@ def _skip_spaces_back(text: str, pos: int) -> int:
 
 
 def age_at_plus(text: str, s: int, e: int, vocab: Vocabulary) -> Hit | None:
-    """An age written without 岁 before an exclusion: 32+勿扰, 35以上免谈."""
+    """An age written without 岁 before an exclusion: 32+勿扰, 35以上免谈, 40往上的就别报了."""
+    if s == 0 or not text[s - 1].isdigit():
+        return None  # 3年以上, 大专以上: most floors in a posting are not after a bare number
     number = _number_before(text, s)
     if number is None or not text[number[0] : number[1]].strip().isdigit():
         return None
     n = parse_number(text[number[0] : number[1]])
     if n is None or not (_tables().age["plausible"][0] <= n <= _tables().age["plausible"][1]):
         return None
-    end = e if text[s:e] != "+" else _excluded_after(text, e, vocab)
+    end = _excluded_after(text, e, vocab) if text[s:e] in _tables().plus_bounds else e
     if end is None:
         return None
     return _age_hit(text, number[0], end, n, text[s:end], vocab, "exclude")

@@ -58,6 +58,8 @@ class Group:
     end_delimited: bool = False
     exception: str | None = None
     legal_basis: tuple[str, ...] = ()
+    peers: bool = True  # may name "both sides" with an adjacent trigger of another value (男女)
+    bare: bool = False  # a needs_suffix trigger that may stand for people without its suffix (外地勿扰)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,9 @@ class Vocabulary:
     weak_origin_suffix: re.Pattern[str]  # region: 的/那边的, an origin only before an exclusion
     phrase_break: re.Pattern[str]  # a clause break or comma
     phrase_break_last: re.Pattern[str]  # matches up to the last break of a span
+    # marital_childbearing values that name women (宝妈, 孕妇), and the context kinds that keep them out.
+    women_only: frozenset[str] = frozenset()
+    women_only_kinds: frozenset[str] = frozenset()
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -124,6 +129,7 @@ def _ground(name: str, spec: Mapping[str, Any], markers: Mapping[str, Any]) -> G
         ("limit", "limit_after"),
         ("preference", "preference_after"),
         ("exclude", "exclude_after"),
+        ("exclude_final", "exclude_after_final"),
         ("neg", "negation_after"),
     ):
         after.extend((w, kind) for w in markers[key])
@@ -161,6 +167,8 @@ def _groups(name: str, spec: Mapping[str, Any], default_accepts: list[str]) -> I
                 end_delimited=g.get("end_delimited", False),
                 exception=g.get("exception"),
                 legal_basis=tuple(g.get("legal_basis", ())),
+                peers=g.get("peers", True),
+                bare=g.get("bare", False),
             ),
             words,
         )
@@ -207,7 +215,9 @@ def _numeric_phrases() -> Iterable[tuple[str, Trigger]]:
     yield "岁", Trigger("age_unit")
     for label in num["age"]["labels"]:
         yield label, Trigger("age_label")
-    for phrase in num["age"]["plus_phrases"]:
+    age = num["age"]
+    combined = [b + x for b in age["plus_exclusion_bounds"] for x in age["plus_exclusions"]]
+    for phrase in (*age["plus_phrases"], *combined, *age["plus_bounds"]):
         yield phrase, Trigger("age_plus")
     yield "出生", Trigger("birth")
     for label in num["height"]["labels"]:
@@ -264,12 +274,12 @@ def vocabulary() -> Vocabulary:
 
     origin = grounds_spec["region"]["origin_suffixes"]
     admin = _alternation(origin["admin"])
-    not_after = re.escape(origin["not_after_person"])
+    not_after = {normalize_pattern(k): v for k, v in origin["not_after"].items()}
     alts = []
     for w in _norm_all(origin["words"]):
         pat = re.escape(w)
-        if w.endswith("人"):
-            pat += f"(?![{not_after}])"
+        if w[-1] in not_after:
+            pat += f"(?![{re.escape(not_after[w[-1]])}])"
         alts.append(pat)
     origin_suffix = re.compile(rf"(?:(?:{admin})内?)?(?:{'|'.join(alts)})")
 
@@ -289,4 +299,6 @@ def vocabulary() -> Vocabulary:
         weak_origin_suffix=re.compile(_alternation(origin["weak_words"])),
         phrase_break=re.compile(f"[{re.escape(markers['clause_breaks'])},]"),
         phrase_break_last=re.compile(f".*[{re.escape(markers['clause_breaks'])},]", re.S),
+        women_only=frozenset(grounds_spec["marital_childbearing"].get("women_only", ())),
+        women_only_kinds=frozenset(grounds_spec["marital_childbearing"].get("women_only_kinds", ())),
     )

@@ -86,10 +86,15 @@ class PrivateContactOnlyDetector(Detector):
 
     @staticmethod
     def _offers_job(ctx: DetectionContext, sc: Scan) -> bool:
-        """A job is on offer: a salary or hiring words, or at least no marks of a post selling data or services."""
-        if ctx.record.raw.get("salary") or any(sc.find("contact.job_offer")):
+        """A job is on offer: a salary, or more hiring words (月薪, 入职, 日结 …) than marks of a post that
+        buys or sells data or services (收购, 出售, 资源出, 价格私聊 …). A trade advertisement is not
+        recruitment, whoever it reaches through WeChat (dev-0097 convention: such posts are resume trade)."""
+        if ctx.record.raw.get("salary"):
             return True
-        return not any(sc.find("contact.not_a_job"))
+        trade = sum(1 for _ in sc.find("contact.not_a_job"))
+        if not trade:
+            return True
+        return sum(1 for _ in sc.find("contact.job_offer")) > trade
 
     @staticmethod
     def _channel_in_text(sc: Scan) -> bool:

@@ -51,6 +51,14 @@ def alternation(phrases: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(alts)) if alts else _NEVER
 
 
+def group_pattern(words: list[str]) -> str:
+    """A context group as one regex: its phrases (alternation), and entries written `re:…` as regular
+    expressions over normalised text (for a word only in some uses: 客户 but not 客户经理)."""
+    regexes = [w[3:] for w in words if w.startswith("re:")]
+    phrases = [w for w in words if not w.startswith("re:")]
+    return "|".join([alternation(phrases).pattern] * bool(phrases) + regexes) or _NEVER.pattern
+
+
 @dataclass(frozen=True, slots=True)
 class Signal:
     """One kind of evidence for a rule: its phrases' meaning, weight, context needs and negation mode."""
@@ -93,17 +101,21 @@ class Lexicon:
     # there (`fields = "all"`) could occur in its normalised text: a character each such phrase
     # needs, and every character normalisation turns into it.
     structured_hint: re.Pattern[str]
-    lists: dict[str, re.Pattern[str]]  # "contact.im_only", "salary.lure", …
+    lists: dict[str, re.Pattern[str]]  # "contact.im_only", "salary.lure", "agency.placement", …
     sentence_next: re.Pattern[str]  # the next break at or after a position
     sentence_prev: re.Pattern[str]  # matched from 0: ends just after the last break before a position
     clause_next: re.Pattern[str]
     clause_prev: re.Pattern[str]
     negators_before: re.Pattern[str]
+    negators_near: re.Pattern[str]
+    negation_resets: re.Pattern[str]
     negators_after: re.Pattern[str]
     adjacent_before: frozenset[str]
     adjacent_after: frozenset[str]
     warning: re.Pattern[str]
     before_window: int
+    near_window: int
+    near_longest: int
     after_window: int
 
 
@@ -123,7 +135,7 @@ def lexicon() -> Lexicon:
     def group_re(names: list[str]) -> re.Pattern[str] | None:
         if not names:
             return None
-        parts = [AMOUNT if n == "amount" else alternation(groups[n]).pattern for n in names]
+        parts = [AMOUNT if n == "amount" else group_pattern(groups[n]) for n in names]
         return re.compile("|".join(f"(?:{p})" for p in parts))
 
     automaton = ahocorasick.Automaton()
@@ -181,7 +193,7 @@ def lexicon() -> Lexicon:
     }
     lists = {
         f"{section}.{name}": alternation(words)
-        for section in ("contact", "salary")
+        for section in ("contact", "salary", "agency")
         for name, words in data[section].items()
     }
     scope = data["scope"]
@@ -197,11 +209,15 @@ def lexicon() -> Lexicon:
         clause_next=re.compile(clause),
         clause_prev=re.compile(r"[\s\S]*" + clause),
         negators_before=alternation(neg["before"]),
+        negators_near=alternation(neg["near"]),
+        negation_resets=alternation(neg["resets"]),
         negators_after=alternation(neg["after"]),
         adjacent_before=frozenset(neg["before_adjacent"]),
         adjacent_after=frozenset(neg["after_adjacent"]),
         warning=alternation(neg["warning"]),
         before_window=int(neg["before_window"]),
+        near_window=int(neg["near_window"]),
+        near_longest=max(len(normalize_pattern(w)) for w in neg["near"]),
         after_window=int(neg["after_window"]),
     )
 
@@ -283,15 +299,26 @@ class FieldScan:
         return cached
 
     def negated(self, start: int, end: int, signal: Signal | None = None) -> bool:
-        """True when the cue sits in a warning sentence, or a negator governs it within its clause."""
+        """True when the cue sits in a warning sentence, or a negator governs it within its clause
+        (a general one up to `before_window` characters before it, a short one such as 不需要 up to
+        `near_window`, with no 只需/但 between them; or one just after it: 押金公司承担)."""
         if self.in_warning(start):
             return True
         if signal is not None and signal.negation == "warning":
             return False
         lex, text = lexicon(), self.nt.text
         cs, ce = self.clause(start)
-        lo = max(cs, start - lex.before_window)
-        if lex.negators_before.search(text, lo, start) or lex.adjacent_before & set(text[max(cs, start - 2) : start]):
+        if lex.adjacent_before & set(text[max(cs, start - 2) : start]):
+            return True
+        # The negator nearest the cue decides, unless a word such as 只需/但 ends its reach first.
+        last = -1
+        for m in lex.negators_before.finditer(text, max(cs, start - lex.before_window), start):
+            last = max(last, m.end())
+        near_from = start - lex.near_window
+        for m in lex.negators_near.finditer(text, max(cs, near_from - lex.near_longest), start):
+            if m.end() >= near_from:
+                last = max(last, m.end())
+        if last >= 0 and lex.negation_resets.search(text, last, start) is None:
             return True
         hi = min(ce, end + lex.after_window)
         if lex.negators_after.search(text, end, hi) or lex.adjacent_after & set(text[end : min(ce, end + 2)]):

@@ -100,6 +100,32 @@ def name_core(name: str) -> tuple[str, str]:
     return core, trade
 
 
+# Places that say nothing of where an enterprise is registered (中国XX集团).
+_NATIONAL = frozenset({"中国", "中华"})
+
+
+@lru_cache(maxsize=4096)
+def name_places(name: str) -> frozenset[str]:
+    """The places a name is registered under: leading (上海江海…) and bracketed ((南通)), without 省/市."""
+    parts = _parts()
+    text = normalize(name).text
+    found = {m.group(0)[1:-1] for m in _BRACKETED.finditer(text)}
+    text = _NOISE.sub("", _BRACKETED.sub("", text))
+    pos = 0
+    while (m := parts.place_re.match(text, pos)) is not None and m.end() > pos:
+        found.add(m.group(0))
+        pos = m.end()
+    places = set()
+    for p in found:
+        core = parts.place_re.match(p)
+        if core is not None:
+            places.add(_ADMIN.sub("", core.group(0)))
+    return frozenset(places - _NATIONAL)
+
+
+_ADMIN = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|新区|省|市|区|县)$")
+
+
 @dataclass(frozen=True, slots=True)
 class NameComparison:
     same: bool
@@ -125,6 +151,12 @@ def compare_names(posted: str, registered: str) -> NameComparison:
         ia, ib = a[len(ta) :], b[len(tb) :]
         if same and ia and ib and not set(ia) & set(ib):
             same = False
+        # A trade name shared by enterprises registered in different places, whose names differ
+        # beyond it (上海江海国际精工集团 / 南通江海精密机械): another enterprise, or one made up.
+        if same and ta != tb:
+            pa, pb = name_places(posted), name_places(registered)
+            if pa and pb and not pa & pb:
+                same = False
     else:
         same = ratio >= parts.core_ratio
     return NameComparison(same, a, b, ratio)

@@ -9,6 +9,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from detectors.context import DetectionContext
+from detectors.fake_recruitment.cues import scan
 from detectors.fake_recruitment.org_names import compare_names
 from detectors.findings import Evidence, Finding
 from detectors.identifiers import uscc_check_char, valid_uscc
@@ -53,10 +54,16 @@ class UnlicensedAgencyDetector(Detector):
             return
         employer = rec.employer
         e_uscc = uscc_key(employer.uscc) if employer else ""
-        if a_uscc and a_uscc == e_uscc:
-            return  # the firm hires for itself (e.g. a dispatch firm as employer): no intermediary
-        if not a_uscc and employer and a_name and compare_names(a_name, employer.name).same:
-            return
+        itself = bool(a_uscc and a_uscc == e_uscc) or bool(
+            not a_uscc and employer and a_name and compare_names(a_name, employer.name).same
+        )
+        placing: Evidence | None = None
+        if itself:
+            # The firm hires for itself (e.g. a dispatch firm as employer): no intermediary — unless,
+            # giving no licence number, it offers places with other firms (各大厂随便挑, 介绍费).
+            placing = None if a_no else _placement_cue(ctx)
+            if placing is None:
+                return
         on = rec.posted_at.date()
         licences = ctx.registries.licences
         status = licences.status_at(a_uscc or None, on, a_no or None, name=a_name or None)
@@ -69,10 +76,16 @@ class UnlicensedAgencyDetector(Detector):
             level = conf["licence_registry_empty"]
             note = " (the licence registry holds no filings yet)"
         who = a_name or a_uscc or a_no
-        evidence = [ctx.whole_field(p, public=True) for p in ("agency.uscc", "agency.name", "agency.license_no") if ctx.text(p)]
+        evidence = [
+            ctx.whole_field(p, public=True) for p in ("agency.uscc", "agency.name", "agency.license_no") if ctx.text(p)
+        ]
+        evidence = evidence[:2]
+        if placing is not None:
+            evidence.append(placing)
+            note += f" (it names itself as employer, but places job-seekers with other firms: {placing.excerpt!r})"
         yield ctx.finding(
             "fake_recruitment.unlicensed_agency",
-            evidence[:2],
+            evidence,
             score=level["score"],
             severity=level["severity"],
             explanation=(
@@ -86,6 +99,14 @@ class UnlicensedAgencyDetector(Detector):
                 "posted_on": on.isoformat(),
             },
         )
+
+
+def _placement_cue(ctx: DetectionContext) -> Evidence | None:
+    """Evidence of placing job-seekers with other firms (lexicon.toml [agency] placement), not negated."""
+    for fs, s, e in scan(ctx).find("agency.placement"):
+        if not fs.negated(s, e):
+            return ctx.evidence(fs.path, s, e)
+    return None
 
 
 def _licence_words(state: str, reason: str) -> str:

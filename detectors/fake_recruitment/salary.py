@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from detectors.context import DetectionContext
 from detectors.fake_recruitment.cues import scan
-from detectors.fake_recruitment.pay import structured_pay
+from detectors.fake_recruitment.pay import Pay, structured_pay, text_pays
 from detectors.findings import Finding
 from detectors.lexicon import PhraseMatcher, load_toml
 from detectors.normalize import normalize, normalize_pattern
@@ -112,14 +112,24 @@ class ImplausibleSalaryDetector(Detector):
     rules = (RULE,)
 
     def detect(self, ctx: DetectionContext) -> Iterator[Finding]:
-        # Only the structured salary: figures in the text are as often about someone else (喜报 … 年薪30万).
-        pay = structured_pay(ctx.record.raw.get("salary"))
+        raw = ctx.record.raw.get("salary")
+        pay = structured_pay(raw)
         bm = benchmarks()
-        if pay is None or pay.monthly <= bm.floor:
-            return  # below every occupation's line: nothing to look up
-        keyword, where = self._occupation(ctx)
-        if keyword is None:
-            return
+        if pay is None and not raw:
+            # No salary field: the pay the text promises (月薪 ３万５, 学成月入伍万), looked for only
+            # when the occupation has a benchmark.
+            keyword, where = self._occupation(ctx)
+            if keyword is None or not bm.by_keyword[keyword].usable:
+                return
+            pay = self._stated_pay(ctx)
+            if pay is None or pay.monthly <= bm.floor:
+                return
+        else:
+            if pay is None or pay.monthly <= bm.floor:
+                return  # below every occupation's line: nothing to look up
+            keyword, where = self._occupation(ctx)
+            if keyword is None:
+                return
         bench = bm.by_keyword[keyword]
         if not bench.usable or bench.p90 is None or pay.monthly <= bench.p90 * min(bm.lure_ratio, bm.plain_ratio):
             return
@@ -132,7 +142,11 @@ class ImplausibleSalaryDetector(Detector):
         if pay.monthly <= bench.p90 * ratio:
             return
         spec = rule_specs()[RULE]
-        evidence = [ctx.whole_field(pay.field)]
+        evidence = [
+            ctx.whole_field(pay.field)
+            if pay.field.startswith("salary.")
+            else ctx.evidence(pay.field, pay.start, pay.end)
+        ]
         if where is not None:
             evidence.append(where)
         if lure is not None:
@@ -160,6 +174,21 @@ class ImplausibleSalaryDetector(Detector):
                 "lure_cue": lure[1] if lure else None,
             },
         )
+
+    @staticmethod
+    def _stated_pay(ctx: DetectionContext) -> Pay | None:
+        """The lowest pay figure the text offers: none in a sentence about someone else (喜报：学员
+        成功入职…年薪30万), and the lowest, since a text may quote several roles (店长月薪1.5万，店员5000)."""
+        sc = scan(ctx)
+        others: set[tuple[str, tuple[int, int]]] | None = None
+        lowest: Pay | None = None
+        for pay in text_pays(ctx):
+            if others is None:
+                others = {(fs.path, fs.sentence(s)) for fs, s, _ in sc.find("salary.third_party")}
+            fs = next(f for f in sc.fields if f.path == pay.field)
+            if (pay.field, fs.sentence(pay.start)) not in others and (lowest is None or pay.monthly < lowest.monthly):
+                lowest = pay
+        return lowest
 
     @staticmethod
     def _occupation(ctx: DetectionContext):  # type: ignore[no-untyped-def]

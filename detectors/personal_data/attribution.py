@@ -12,8 +12,10 @@ from detectors.personal_data.cues import (
     ATTRIBUTION,
     EMPLOYER,
     GENERIC,
+    MISCONDUCT,
     NOUN,
     PERSON,
+    PRONOUN,
     ROSTER,
     THIRD,
     Cue,
@@ -29,6 +31,7 @@ _TITLE_GUARD = 4  # "求职者王女士": a person word this close before a titl
 _LIST_LINES = 12  # entries a list header may stand above
 _NOUN_WINDOW = 15  # a bare person noun reaches this far within its comma clause
 _SENTENCE_REACH = 80  # how far back in its sentence a contact word looks for the person it belongs to
+_STORY_AFTER = 60  # how far after an identifier a story about its holder goes on ("…放鸽子，别被坑")
 # Titles after a surname name the recruiter by courtesy (张先生, 李经理), not a listed person.
 _TITLE = re.compile(r"(?:先生|女士|小姐|经理|总|老师|主管|师傅|姐|哥|工|主任|老板|店长|助理)$")
 
@@ -48,7 +51,17 @@ def _header_words() -> re.Pattern[str]:
 
 
 @cache
-def _contact_fields() -> frozenset[str]:
+def _misconduct_negation() -> re.Pattern[str]:
+    """Words right before a misconduct word that deny it ("绝不拖欠") or warn against it ("拒绝放鸽子")."""
+    words = sorted(
+        (normalize_pattern(w) for w in lexicon()["attribution"]["misconduct_negation"]), key=len, reverse=True
+    )
+    # Right before it, or with one character between ("不招放鸽子的").
+    return re.compile("(?:" + "|".join(re.escape(w) for w in words) + ")[\u4e00-\u9fff]?$")
+
+
+@cache
+def contact_fields() -> frozenset[str]:
     return frozenset(normalize_pattern(w) for w in lexicon()["attribution"]["contact_fields"])
 
 
@@ -60,33 +73,38 @@ def _people_words() -> re.Pattern[str]:
 
 
 @cache
-def _name_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _name_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     surnames = lexicon()["attribution"]["surnames"]
+    roles = "|".join(
+        re.escape(normalize_pattern(w)) for w in sorted(lexicon()["attribution"]["roles"], key=len, reverse=True)
+    )
     name = rf"(?P<name>[{surnames}][\u4e00-\u9fff]{{1,2}}?)"
     field = (
         r"(?:联系电话|联系方式|手机号码|手机号|手机|电话号码|电话|tel|邮箱|e-?mail|微信号?|qq号?|身份证号码?|证件号码?)"
     )
-    tail = rf"[\s:,()]*{field}?[\s:+]*$"
+    tail = rf"[\s:,()|/]*{field}?[\s:+|/]*$"
     marker = r"(?:[0-9]{1,2}[.、)]|\([0-9]{1,2}\)|[①-⑳])?\s*"
     follows = r"(?=[\s,:()/|]|住|家|现|户|电话|手机|联系|tel|身份|证件|公民|男|女|[0-9]|邮箱|微信|qq|工号|籍贯|收款|卡号|银行)"
     # A full name right before the identifier, optionally with a field word between ("李娜 电话:"):
     # at the start of the line, or after a separator.
     at_line_start = re.compile(rf"^\s*{marker}{name}{tail}")
-    after_separator = re.compile(rf"[\s,;、。:()\[\]0-9.]{name}{tail}")
+    after_separator = re.compile(rf"[\s,;、。:()\[\]0-9.|/]{name}{tail}")
+    # Or right after the post the person held, written without a space ("骑手谭磊 159…").
+    after_role = re.compile(rf"(?:{roles}){name}{tail}")
     # A full name opening the line (or the part after a colon), followed by what lists put after a name.
     opening = re.compile(rf"\s*{marker}{name}{follows}")
     after_colon = re.compile(rf"(?<=[,;、:])\s*{marker}{name}{follows}")
-    return at_line_start, after_separator, opening, after_colon
+    return at_line_start, after_separator, opening, after_colon, after_role
 
 
 def entry_name(text: str, item_start: int, start: int) -> str | None:
     """The full name (not a title like 张先生) the identifier at `start` is written under, if any."""
-    at_line_start, after_separator, opening, after_colon = _name_patterns()
+    at_line_start, after_separator, opening, after_colon, after_role = _name_patterns()
     line = text[item_start:start]
     if len(line) <= 24:
-        m = at_line_start.search(line) or after_separator.search(line)
+        m = at_line_start.search(line) or after_separator.search(line) or after_role.search(line)
     else:
-        m = after_separator.search(line, len(line) - 24)
+        m = after_separator.search(line, len(line) - 24) or after_role.search(line, len(line) - 24)
     if m is None:
         ahead = text[item_start : start + 4]
         m = opening.match(ahead) or after_colon.search(ahead, 0, len(line))
@@ -99,7 +117,7 @@ def entry_name(text: str, item_start: int, start: int) -> str | None:
 
 def name_opens_line(text: str, line_start: int, pos: int) -> bool:
     """True when a full name (not a title) opens the line, or the part after a colon, before `pos`."""
-    _, _, opening, after_colon = _name_patterns()
+    _, _, opening, after_colon, _ = _name_patterns()
     line = text[line_start : pos + 4]  # a little beyond, for the look-ahead after the name
     m = opening.match(line) or after_colon.search(line, 0, pos - line_start)
     return m is not None and m.end("name") <= pos - line_start and not _TITLE.search(m.group("name"))
@@ -146,7 +164,7 @@ def attribute(cues: CueIndex, start: int, end: int, *, strong_in_sentence: bool)
     for cue in cues.before(start, ATTRIBUTION, window=_CLAUSE_WINDOW):
         if cue.kinds <= GENERIC and not _noun_applies(cues, cue, start):
             continue
-        if cue.kinds == {EMPLOYER} and cue.phrase in _contact_fields() and _about_a_person(cues, line_start, cue):
+        if cue.kinds == {EMPLOYER} and cue.phrase in contact_fields() and _about_a_person(cues, line_start, cue):
             continue  # "刘强 联系电话 159…", "程畅入职三天不辞而别（联系电话…）": a field of a person's entry
         if cue.kinds & THIRD:
             return Attribution(THIRD_PERSON, f"person cue '{cue.phrase}'")
@@ -160,7 +178,12 @@ def attribute(cues: CueIndex, start: int, end: int, *, strong_in_sentence: bool)
             return Attribution(THIRD_PERSON, f"person cue '{guard.phrase}'")
         return Attribution(OWN_CONTACT, f"employer contact cue '{cue.phrase}'")
     after = cues.after(end, frozenset({PERSON}) | GENERIC, window=12)
-    if after is not None and (PERSON in after.kinds or cues.names_holder(after)):
+    if after is not None and (
+        PERSON in after.kinds
+        or cues.names_holder(after)
+        # "王磊（138…）已通过背调": the event is told of the name the identifier is written under
+        or entry_name(cues.text, line_start, start) is not None
+    ):
         return Attribution(THIRD_PERSON, f"person cue '{after.phrase}'")
     if _header_words().search(cues.text, max(0, start - _ROSTER_WINDOW), start) is not None:
         header = cues.nearest(start, frozenset({EMPLOYER, ROSTER, PERSON}), window=_ROSTER_WINDOW, same_sentence=False)
@@ -171,7 +194,38 @@ def attribute(cues: CueIndex, start: int, end: int, *, strong_in_sentence: bool)
     people = _list_header(cues, start)
     if people is not None:
         return Attribution(THIRD_PERSON, f"list of people under '{people}'")
+    told = _story_about_a_person(cues, start, end)
+    if told is not None:
+        return Attribution(THIRD_PERSON, told)
     return Attribution(UNATTRIBUTED, "no third-person cue")
+
+
+def _story_about_a_person(cues: CueIndex, start: int, end: int) -> str | None:
+    """The identifier's paragraph tells of a specific person's misconduct ("这个人叫吴志鹏，…人就跑了，
+    电话…", "王一鸣 邮箱…投简历后又放鸽子", "招的学徒 微信:… 帮她买了工具，结果拉黑"): the person
+    is a name the identifier is written under, a specific person cue or a pronoun, the misconduct
+    word not denied ("绝不拖欠"), both within reach in the same paragraph (a story runs over
+    sentences: "这个人叫王强。干了三天就跑了。电话…"). Only asked when no cue near the identifier
+    attributed it, so a recruiter's own number ("联系人…") never gets here."""
+    text = cues.text
+    lo = max(text.rfind("\n", 0, start) + 1, start - _SENTENCE_REACH)
+    line_end = text.find("\n", end)
+    hi = min(len(text) if line_end < 0 else line_end, end + _STORY_AFTER)
+    found = [c for c in cues.scan(lo, hi) if c.end <= start or c.start >= end]
+    denied = _misconduct_negation()
+    misconduct = next(
+        (c for c in found if MISCONDUCT in c.kinds and denied.search(cues.text, max(0, c.start - 5), c.start) is None),
+        None,
+    )
+    if misconduct is None:
+        return None
+    person = next((c for c in found if c.kinds & {PERSON, PRONOUN}), None)
+    if person is not None:
+        return f"story of misconduct '{misconduct.phrase}' about '{person.phrase}'"
+    name = entry_name(cues.text, cues.sentence_span(start, end)[0], start)
+    if name is not None:
+        return f"story of misconduct '{misconduct.phrase}' about a named person"
+    return None
 
 
 def attribute_named(cues: CueIndex, name: str, *, named_list: bool) -> Attribution:

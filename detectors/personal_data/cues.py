@@ -20,8 +20,13 @@ EMPLOYER, PERSON, ROSTER = "employer", "person", "roster"
 # Generic person nouns and life events (attribute only next to a name or in the number's clause);
 # person-record form fields (attribute only when a value follows).
 NOUN, EVENT, FIELD = "person.noun", "person.event", "person.field"
-GENERIC = frozenset({NOUN, EVENT})
-THIRD = frozenset({PERSON, NOUN, EVENT, FIELD, ROSTER})
+# Misconduct told of a person ("放鸽子", "私自带走"): an event, and with a specific person in the
+# same sentence a story about that person. Pronouns (她/他) are such a specific person, never a
+# holder on their own; roles (骑手, 学徒) are the job advertised unless a former-post word or a
+# demonstrative makes them a person ("前骑手", "这个学徒"), and then they are PERSON cues.
+MISCONDUCT, PRONOUN, ROLE = "person.misconduct", "person.pronoun", "person.role"
+GENERIC = frozenset({NOUN, EVENT, MISCONDUCT})
+THIRD = frozenset({PERSON, NOUN, EVENT, MISCONDUCT, FIELD, ROSTER})
 ID_LABEL, CARD_LABEL, PAYMENT, PASSPORT_LABEL, NOT_PERSONAL = (
     "label.resident_id",
     "label.bank_card",
@@ -29,7 +34,10 @@ ID_LABEL, CARD_LABEL, PAYMENT, PASSPORT_LABEL, NOT_PERSONAL = (
     "label.passport",
     "label.not_personal",
 )
-ATTRIBUTION = frozenset({EMPLOYER, PERSON, NOUN, EVENT, FIELD, ROSTER})
+ATTRIBUTION = frozenset({EMPLOYER, PERSON, NOUN, EVENT, MISCONDUCT, FIELD, ROSTER})
+# Cues a former-post word or a demonstrative before them turns into a person (employer words only
+# when they are roles too: "原负责人", not "之前的招聘电话").
+_PERSON_CAPABLE = frozenset({NOUN, ROLE})
 
 # Sentence ends in normalised text (NFKC has already folded full-width ！？ to ASCII). A semicolon
 # separates items of one list ("联系人：张伟 138…；李娜 139…"), so it does not end the cue's reach.
@@ -71,12 +79,16 @@ def _automaton() -> ahocorasick.Automaton:
         (att["person"], PERSON),
         (att["person_nouns"], NOUN),
         (att["person_events"], EVENT),
+        (att["person_misconduct"], MISCONDUCT),
+        (att["pronouns"], PRONOUN),
+        (att["roles"], ROLE),
         (att["person_fields"], FIELD),
         (att["roster"], ROSTER),
         (labels["resident_id"], ID_LABEL),
         (labels["bank_card"], CARD_LABEL),
         (labels["payment"], PAYMENT),
         (labels["passport"], PASSPORT_LABEL),
+        (labels["travel_permit"], PASSPORT_LABEL),
         (labels["not_personal"], NOT_PERSONAL),
     ]
     kinds: dict[str, set[str]] = {}
@@ -95,6 +107,26 @@ def _name_just_before() -> re.Pattern[str]:
     surnames = lexicon()["attribution"]["surnames"]
     # "程畅入职", "宋阳已顺利入职", "应聘者田梅约好面试" (a name, then at most a few words)
     return re.compile(rf"(?:^|[^\u4e00-\u9fff]|[:,])[{surnames}][\u4e00-\u9fff]{{1,2}}(?:已经|已|又|曾|顺利|已顺利)?$")
+
+
+@cache
+def _specific_person() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
+    """Patterns for the text right before a cue: a former-post word ("原", "之前的") or a demonstrative ("这个")."""
+    att = lexicon()["attribution"]
+    former = sorted((normalize_pattern(w) for w in att["former"]), key=len, reverse=True)
+    single = [w for w in former if len(w) == 1]
+    longer = [w for w in former if len(w) > 1]
+    not_after = re.escape(att["former_not_after"])
+    alts = [re.escape(w) for w in longer]
+    if single:
+        alts.append(f"(?<![{not_after}])[{''.join(map(re.escape, single))}]")
+    former_re = re.compile(f"(?:{'|'.join(alts)})$")
+    demo = "|".join(re.escape(normalize_pattern(w)) for w in sorted(att["demonstratives"], key=len, reverse=True))
+    # A demonstrative, then at most three characters of description ("这个前端候选人"), then the noun;
+    # not a time, a post or a place between ("这个月员工").
+    not_between = re.escape(att["demonstrative_not_between"])
+    demonstrative = re.compile(rf"(?:{demo})(?:(?![{not_between}])[\u4e00-\u9fffa-z0-9]){{0,3}}$")
+    return former_re, demonstrative, frozenset(normalize_pattern(w) for w in att["pronoun_words"])
 
 
 @cache
@@ -194,7 +226,20 @@ class CueIndex:
         self._ends = [c.end for c in kept]
 
     def _kinds(self, s: int, e: int, kinds: frozenset[str]) -> frozenset[str]:
-        """The kinds a matched cue keeps in its context (an addressee noun, an empty form field drop out)."""
+        """The kinds a matched cue keeps in its context (an addressee noun, an empty form field drop out;
+        a former post or a demonstrative makes a role a person; 其他 and 她们 are no pronouns)."""
+        if kinds & _PERSON_CAPABLE:
+            former, demonstrative, _ = _specific_person()
+            text = self.text
+            if former.search(text, max(0, s - 4), s) is not None:
+                return frozenset({PERSON})  # "原负责人苏晴", "前骑手宋凯": a former holder of the post
+            if EMPLOYER not in kinds and demonstrative.search(text, max(0, s - 5), s) is not None:
+                return frozenset({PERSON})  # "这个前端候选人", "这位学徒" (not "这位师傅": a recruiter too)
+            kinds = kinds - {ROLE}
+        if PRONOUN in kinds:
+            words = _specific_person()[2]
+            if self.text[max(0, s - 1) : s + 1] in words or self.text[e - 1 : e + 1] in words:
+                kinds = kinds - {PRONOUN}  # 其他, 她们, 他人
         drop = set()
         for generic in kinds & GENERIC:
             if self._is_addressee(s, e):

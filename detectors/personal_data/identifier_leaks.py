@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
+from itertools import pairwise
 
 from detectors.context import DetectionContext, field_value
 from detectors.findings import Evidence, Finding
@@ -17,6 +18,7 @@ from detectors.personal_data.attribution import (
     Attribution,
     attribute,
     attribute_named,
+    contact_fields,
     digits_of,
     entry_name,
     name_opens_line,
@@ -38,9 +40,11 @@ from detectors.personal_data.sightings import (
     ADDRESS,
     BANK_CARD,
     EMAIL,
+    FIRST_GENERATION_ID,
     IM_ACCOUNT,
     MOBILE,
     PASSPORT,
+    PERMIT_FORMAT,
     RESIDENT_ID,
     Sighting,
     email_candidates,
@@ -55,6 +59,7 @@ _PASSPORT_WINDOW = 24
 _ROSTER_REACH = 160
 _NEIGHBOURHOOD = 32  # characters before an identifier where its label and attribution cues are
 _BULK_PEOPLE = 3
+_ENTRY_GAP = 16  # at most this much between two identifiers of one entry ("，微信号 ")
 # An organisation named right before an all-digit code makes it its USCC.
 _ORGANISATION = re.compile(r"(?:公司|企业|单位|机构|集团|中心|协会|学校|医院|工作室|商行|门店)[^\n。;]{0,6}$")
 _ROSTER_KINDS = frozenset({RESIDENT_ID, MOBILE, BANK_CARD, PASSPORT, EMAIL, IM_ACCOUNT})
@@ -66,6 +71,11 @@ _RULE = {k: f"personal_data.{k}" for k in (RESIDENT_ID, MOBILE, BANK_CARD, PASSP
 def _mailbox_words() -> tuple[frozenset[str], frozenset[str]]:
     em = lexicon()["email"]
     return frozenset(em["recruiting_local"]), frozenset(normalize_pattern(d) for d in em["webmail"])
+
+
+@cache
+def _permit_words() -> frozenset[str]:
+    return frozenset(normalize_pattern(w) for w in lexicon()["labels"]["travel_permit"])
 
 
 def _recruiting_mailbox(address: str) -> bool:
@@ -207,7 +217,7 @@ class IdentifierLeakDetector(Detector):
         text = nt.text
         numbers = [c for c in number_candidates(nt) if not (c.kind == MOBILE and c.value in own.values)]
         emails = [e for e in email_candidates(text) if not own.mailbox(e[2], e[3])]
-        passports = passport_candidates(text) if ("护照" in text or "passport" in text) else []
+        passports = passport_candidates(text)
         handles = [h for h in im_candidates(text) if not own.handle(h[2])]
         if not (numbers or emails or passports or handles):
             return
@@ -225,6 +235,8 @@ class IdentifierLeakDetector(Detector):
             if label == NOT_PERSONAL:
                 continue
             kind = c.kind
+            if c.validation == FIRST_GENERATION_ID and label != ID_LABEL:
+                continue  # 15 digits without a check digit: an ID only when the text calls it one
             if kind == RESIDENT_ID:
                 if c.also_card and label == CARD_LABEL:
                     kind = BANK_CARD
@@ -245,7 +257,7 @@ class IdentifierLeakDetector(Detector):
             (weak if kind == MOBILE else strong).append(s)
             taken.append((c.start, c.end))
 
-        for start, end, value in passports:
+        for start, end, value, written_as in passports:
             # 护照 right before, right after, or heading the list the number sits in.
             named_by = cues.nearest(start, frozenset({PASSPORT_LABEL, NOT_PERSONAL}), window=_PASSPORT_WINDOW)
             if named_by is None:
@@ -254,7 +266,13 @@ class IdentifierLeakDetector(Detector):
                 )
             if named_by is None or PASSPORT_LABEL not in named_by.kinds:
                 continue
-            strong.append(Sighting(PASSPORT, path, start, end, value, "prc_passport_format+护照_cue"))
+            if written_as == PERMIT_FORMAT:
+                if named_by.phrase not in _permit_words():
+                    continue  # a permit-format number needs a permit label, not 护照
+                validation = "travel_permit_format+通行证_cue"
+            else:
+                validation = "prc_passport_format+护照_cue"
+            strong.append(Sighting(PASSPORT, path, start, end, value, validation))
             taken.append((start, end))
 
         for start, end, address, domain in emails:
@@ -278,6 +296,8 @@ class IdentifierLeakDetector(Detector):
             first[s] = attribute(cues, s.start, s.end, strong_in_sentence=strong_here)
         if any(a.holder == UNATTRIBUTED for a in first.values()):
             _attribute_named(cues, weak, first, own)
+        if len(weak) > 1 and any(a.holder == UNATTRIBUTED for a in first.values()):
+            _attribute_by_neighbour(cues, weak, first)
         for s in weak:
             att = first[s]
             if att.holder == THIRD_PERSON:
@@ -307,12 +327,39 @@ def _attribute_named(
             first[s] = attribute_named(cues, names[s] or "", named_list=named_list)
 
 
+def _attribute_by_neighbour(cues: CueIndex, weak: list[Sighting], first: dict[Sighting, Attribution]) -> None:
+    """Settle, in place, an identifier written right beside a third person's one, with nothing of the
+    employer between: the same entry ("应聘者…没来（电话 176…，微信 yangmeng27552）")."""
+    ordered = sorted(weak, key=lambda s: s.start)
+    for _ in range(2):  # "（扣：…，手机 …，微信 …）": the settled one settles the next
+        for a, b in pairwise(ordered):
+            pair = (first[a].holder, first[b].holder)
+            if pair not in ((THIRD_PERSON, UNATTRIBUTED), (UNATTRIBUTED, THIRD_PERSON)):
+                continue
+            if b.start - a.end > _ENTRY_GAP or cues.sentence_span(a.start, a.end) != cues.sentence_span(b.start, b.end):
+                continue
+            if any(EMPLOYER in c.kinds and c.phrase not in contact_fields() for c in cues.scan(a.end, b.start)):
+                continue  # "求职者李娜 138…，招聘专员微信 …": the recruiter's, beside it
+            if entry_name(cues.text, a.end, b.start) is not None:
+                continue  # a second person's name between them
+            settled, other = (a, b) if pair[0] == THIRD_PERSON else (b, a)
+            first[other] = Attribution(THIRD_PERSON, f"same entry as another identifier ({first[settled].reason})")
+
+
 def _contacts_heading(cues: CueIndex, first_entry: int) -> bool:
     """The line above a named list speaks of contacts ("各门店联系方式：", "招聘负责人："): the recruiters."""
     line_start = cues.sentence_span(first_entry, first_entry)[0]
     if line_start == 0:
         return False
     header_start = cues.sentence_span(line_start - 1, line_start - 1)[0]
+    # A header pointing at its list ("已发送至以下邮箱，未收到请联系HR：") speaks of contacts only in
+    # the clause that points ("请投递至以下邮箱", "请联系以下负责人"), not in a clause beside it.
+    header = cues.text[header_start:line_start]
+    pointer = max(header.rfind("以下"), header.rfind("如下"))
+    if pointer >= 0:
+        clause_start = max(header.rfind(c, 0, pointer) for c in ",;") + 1
+        clause_end = min((i for i in (header.find(c, pointer) for c in ",;") if i >= 0), default=len(header))
+        header_start, line_start = header_start + clause_start, header_start + clause_end
     reach = line_start - header_start
     return cues.nearest(line_start, frozenset({EMPLOYER}), window=reach, same_sentence=False) is not None
 

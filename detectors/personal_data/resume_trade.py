@@ -26,13 +26,18 @@ _S = r"\u2190-\u2bff\u3030\u303d\u3297\u3299\u20e3\U0001F000-\U0001FAFF"
 _P = re.escape(_PUNCT_SPLITTERS)
 _SPLITTERS = re.compile(rf"[{_S}{_P}](?:(?<=[{_S}])[{_S}]*|(?<=[\u4e00-\u9fff][{_P}])[{_P}]*(?=[\u4e00-\u9fff]))")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
-_DIGIT = re.compile(r"[0-9]")
+# The start of a price per record, for the quick look before the full checks.
+_PRICE_HINT = re.compile(r"[0-9一二两三四五六七八九十半][0-9.]{0,6}(?:元|块|毛|角)|按[条份个]")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _NEGATION_WINDOW = 8
 _VERB_BEFORE = 6  # characters allowed between a trade verb and the goods ("出售大量优质简历")
 _LOOSE_BEFORE = 3
 _VERB_AFTER = 4  # "简历低价出售"
-# A price per record: "简历5元一份", "3毛/条", "0.5元每条".
-_PRICE = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:元|块|毛|角)(?:/|每|一)?(?:份|条|个|套|组)")
+# A price per record: "简历5元一份", "3毛/条", "0.5元每条", "五毛一条", "按条卖".
+_PRICE = re.compile(
+    r"[0-9一二两三四五六七八九十半]+(?:\.[0-9]+)?(?:元|块|毛|角)(?:/|每|一)?(?:份|条|个|套|组)"
+    r"|按(?:条|份|个)(?:卖|出|算|计价|收费|计费)"
+)
 # After an offer, these make it a warning: "出售简历属于违法行为".
 _CONDEMNED = re.compile(r"[^。;!?\n]{0,10}?(?:违法|犯罪|违规|处罚|追究|判刑|严惩|侵犯|被抓|被查)")
 
@@ -46,12 +51,14 @@ class _Lexicon:
     short_buy_verbs: frozenset[str]
     deal: re.Pattern[str]
     negation: re.Pattern[str]
+    not_goods_after: re.Pattern[str]
 
 
 @cache
 def _lexicon() -> _Lexicon:
     tr = lexicon()["trade"]
     kind: dict[str, str] = {}
+    spellings = [normalize_pattern(w) for w in tr["resume_spellings"]]
     for group, name in (
         ("loose_goods", "loose"),
         ("goods", "goods"),
@@ -59,7 +66,11 @@ def _lexicon() -> _Lexicon:
         ("offers", "offer"),
     ):
         for w in tr[group]:
-            kind[normalize_pattern(w)] = name
+            word = normalize_pattern(w)
+            kind[word] = name
+            if "简历" in word:
+                for spelt in spellings:
+                    kind.setdefault(word.replace("简历", spelt), name)
     return _Lexicon(
         anchor=compile_alternation(kind),
         kind=kind,
@@ -68,6 +79,7 @@ def _lexicon() -> _Lexicon:
         short_buy_verbs=frozenset(normalize_pattern(w) for w in tr["short_buy_verbs"]),
         deal=re.compile(compile_alternation(tr["deal_words"]).pattern + "|" + _PRICE.pattern),
         negation=compile_alternation(tr["negation"]),
+        not_goods_after=compile_alternation(tr["not_goods_after"]),
     )
 
 
@@ -96,6 +108,8 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
     n = len(compact)
     for m in lx.anchor.finditer(compact):
         s, e = m.span()
+        if _inside_a_word(compact, s, e) or lx.not_goods_after.match(compact, e) is not None:
+            continue  # "jl" of a handle "jl_ziyuan2025"; "简历模板", a product
         kind = lx.kind[m.group()]
         if kind != "offer" and not _trade_nearby(compact, lx, kind, s, e, n):
             continue  # "投递简历", "数据分析": nothing of a trade around the goods
@@ -131,6 +145,13 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def _inside_a_word(text: str, s: int, e: int) -> bool:
+    """A match whose Latin first or last letter runs on into letters, digits or an underscore."""
+    if "a" <= text[s] <= "z" and s > 0 and text[s - 1] in _WORD_CHARS:
+        return True
+    return "a" <= text[e - 1] <= "z" and e < len(text) and text[e] in _WORD_CHARS
+
+
 def _trade_nearby(text: str, lx: _Lexicon, kind: str, s: int, e: int, n: int) -> bool:
     """A quick look for anything that could make the goods at [s, e) a trade, before the full checks."""
     if lx.verbs.search(text, max(0, s - _VERB_BEFORE - 5), min(n, e + _VERB_AFTER + 5)) is not None:
@@ -139,7 +160,7 @@ def _trade_nearby(text: str, lx: _Lexicon, kind: str, s: int, e: int, n: int) ->
         return False
     if s > 0 and (text[s - 1] in lx.short_verbs or text[s - 1] in lx.short_buy_verbs):
         return True
-    if _DIGIT.search(text, max(0, s - 14), min(n, e + 16)) is not None:
+    if _PRICE_HINT.search(text, max(0, s - 14), min(n, e + 16)) is not None:
         return True  # a price per record
     return kind == "offer_deal"
 

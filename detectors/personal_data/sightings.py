@@ -1,4 +1,4 @@
-"""Finding identifier candidates in normalised text: one pass for digit runs (IDs, cards, mobiles), plus e-mail, passport and IM handles when their markers appear."""
+"""Finding identifier candidates in normalised text: one pass for digit runs (IDs, cards, mobiles), plus e-mail, passport or travel-permit and IM handles when their markers appear."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from detectors.identifiers import (
     valid_bank_card,
+    valid_first_generation_resident_id,
     valid_mobile,
     valid_passport,
     valid_resident_id,
+    valid_travel_permit,
     valid_uscc,
 )
 from detectors.lexicon import load_toml
@@ -43,9 +45,10 @@ _TO_DIGITS = str.maketrans(_NUMERAL_MAP)
 _TO_SEPARATORS = str.maketrans(dict.fromkeys(_NUMERAL_MAP, " "))
 # A run of digits (or numerals) and the separators people write inside numbers: hyphens, dashes,
 # dots, slashes, brackets, keycap marks, spaces (spaces between two digits are already gone after
-# normalisation; their trace is kept in the offset map and splits groups). One character class, so
-# the engine scans the posting once; groups, glue and numerals are sorted out in code.
-_RUN_CHARS = rf"0-9{_NUMERALS} \t\-‐‑–—.·/()\u20e3"
+# normalisation; their trace is kept in the offset map and splits groups), line breaks (an ID pasted
+# into a chat four digits a line). One character class, so the engine scans the posting once;
+# groups, glue and numerals are sorted out in code.
+_RUN_CHARS = rf"0-9{_NUMERALS} \t\n\-‐‑–—.·/()\u20e3"
 _NUMBER_RUN = re.compile(rf"[0-9{_NUMERALS}][{_RUN_CHARS}]{{10,}}")
 _DIGITS = frozenset("0123456789") | frozenset(_NUMERAL_MAP)
 _NUMERAL = re.compile(f"[{_NUMERALS}]")
@@ -56,9 +59,15 @@ _DIGIT_GROUP = re.compile(r"[0-9]+(?:x\Z)?|x\Z")
 # Not glued to letters, masking stars or an @: part of a USCC, a masked ID (110105********1234) or
 # an e-mail local part is not a number of its own.
 _GLUED = frozenset("0123456789abcdefghijklmnopqrstuvwxyz*@#_")
-# E-mail, also spelt out to dodge scrapers: lixue(at)163.com, lixue#163.com, lixue 艾特 163 点 com.
-_AT = r"(?:@|\(at\)|\[at\]|\{at\}|\s+at\s+|艾特|#)"
-_DOT = r"(?:\.|\(dot\)|\[dot\]|\s+dot\s+|点|。)"
+# E-mail, also spelt out to dodge scrapers: lixue(at)163.com, lixue#163.com, lixue 艾特 163 点 com,
+# lixue圈a163点com, lixue [at] qq [dot] com, lixue @ 163 . com; any of the words in any brackets.
+_AT_WORD = r"(?:@|at|艾特|圈a)"
+_AT = rf"(?:[(\[{{<]\s*{_AT_WORD}\s*[)\]}}>]|@|艾特|圈a|#|\s+at\s+)"
+_DOT = r"(?:\s*(?:[(\[{<]\s*(?:dot|点|\.)\s*[)\]}>]|\.|点|。)\s*|\s+dot\s+)"
+# Words that can spell the @ (the scan for addresses runs only where one of them is).
+# Whether a field can hold an address at all: plain `in` tests first (a regex alternation of these
+# costs ten times more), the bracketed/spaced "at" only where "at" occurs.
+_AT_WORD_HINT = re.compile(r"[(\[{<]\s*at|\sat\s")
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|co|info|biz|top|vip|hk|tw|mo|jp|uk|us|de)"
 _EMAIL_AT = re.compile(_AT)
 _EMAIL_LOCAL = re.compile(r"(?<![a-z0-9._%+-])([a-z0-9][a-z0-9._%+-]{0,63})\s*$")
@@ -66,8 +75,12 @@ _EMAIL_DOMAIN = re.compile(
     rf"\s*([a-z0-9][a-z0-9-]*(?:{_DOT}[a-z0-9-]+)*{_DOT}{_TLD}(?:{_DOT}(?:cn|hk|tw|jp|uk))?)(?![a-z0-9])"
 )
 _DOT_SPELLING = re.compile(_DOT)
-# A passport number after its letter series: E12345678, EA1234567, G12345678, P1234567, 141234567.
-_PASSPORT = re.compile(r"(e(?:[ \-]?[a-z](?=[ \-]?[0-9]))?|g|p|s|d|1[45])[ \-]?([0-9]{7,8})(?![0-9a-z])")
+# A passport or travel-permit number after its letter series: E12345678, EA1234567, G12345678,
+# P1234567, 141234567; C12345678, CA1234567, L12345678, H1234567801.
+_PASSPORT = re.compile(r"([ec](?:[ \-]?[a-z](?=[ \-]?[0-9]))?|[gpsdwlthm]|1[45])[ \-]?([0-9]{7,10})(?![0-9a-z])")
+# Words that must be in a field before passports and permits are looked for.
+
+PASSPORT_FORMAT, PERMIT_FORMAT = "prc_passport_format", "travel_permit_format"
 # An IM handle after its label: 微信(号)/qq(号) and their evasive spellings, then a WeChat id or QQ number.
 _IM_WECHAT = [normalize_pattern(w) for w in _LABELS["im_wechat"]]
 _IM_QQ = [normalize_pattern(w) for w in _LABELS["im_qq"]]
@@ -76,6 +89,14 @@ _IM = re.compile(
     r"号?(?:码|账号|帐号|id)?\s*(?:是|为)?\s*[:]?\s*([a-z][-_a-z0-9]{5,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
 )
 _IM_HINT = re.compile("|".join(re.escape(w) for w in sorted({*_IM_WECHAT, *_IM_QQ}, key=len, reverse=True)))
+# A bare letter label: a word of its own, then 号 or a colon, then the handle ("V：lvting_0521").
+_LETTER_QQ = frozenset(_LABELS["im_letter_qq"])
+_LETTERS = "".join(sorted({*_LABELS["im_letter_wechat"], *_LETTER_QQ}))
+_IM_LETTER = re.compile(
+    rf"[{_LETTERS}](?<![a-z0-9_][{_LETTERS}])(?:号码?|号)?\s*:\s*([a-z][-_a-z0-9]{{5,19}}|[1-9][0-9]{{4,11}})(?![-_a-z0-9.@])"
+)
+_LETTER_HINT = re.compile(rf"[{_LETTERS}](?:号|\s*:)")
+_LETTER_CHARS = tuple(_LETTERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +142,14 @@ def _groups(nt: NormalizedText, digits: str, offset: int) -> list[tuple[str, int
     return groups
 
 
-# The lengths `_classify` accepts: mobiles (11, 13 with 86, 15 with 0086), cards (16–19), resident IDs (18).
+# A 15-digit first-generation ID has no check digit: the caller requires an ID label before it.
+FIRST_GENERATION_ID = "first_generation_id_region+birth_date"
+# The lengths `_classify` accepts: mobiles (11, 13 with 86, 15 with 0086), cards (16–19), resident IDs (18, 15).
 _IDENTIFIER_LENGTHS = frozenset({11, 13, 15, 16, 17, 18, 19})
+# Across a line break only pieces join ("3601\n02\n1997…"): two whole numbers on two lines stay two.
+_LONGEST_PIECE = 8
+_LINE_END = frozenset("\n。,;!?")
+_PIECE = re.compile(r"[ \t]*[0-9]{3,8}x?")
 
 
 def _classify(value: str) -> tuple[str, str] | None:
@@ -138,6 +165,8 @@ def _classify(value: str) -> tuple[str, str] | None:
         return MOBILE, "mobile_numbering_plan+country_code"
     if n == 15 and value.startswith("0086") and valid_mobile(value[4:]):
         return MOBILE, "mobile_numbering_plan+country_code"
+    if n == 15 and valid_first_generation_resident_id(value):
+        return RESIDENT_ID, FIRST_GENERATION_ID
     return None
 
 
@@ -169,9 +198,22 @@ def number_candidates(nt: NormalizedText) -> list[NumberCandidate]:
         if (a > 0 and text[a - 1] in _GLUED) or (b < n and text[b] in _GLUED):
             continue
         run = text[a:b]
+        if "\n" in run and b < n and text[b] not in _LINE_END and not _PIECE.fullmatch(run, run.rfind("\n") + 1):
+            # A run spanning lines continues a number only with pieces of digits: a last line that
+            # runs on into words after a marker ("…4005\n(3)谷明") is a list entry, not a piece.
+            b = a + run.rfind("\n")
+            while b > a and text[b - 1] not in _DIGITS:
+                b -= 1
+            run = text[a:b]
         if len(_SEPARATOR.sub("", run)) < 11:
             continue  # dates, times, salary ranges: too few digits for any identifier
         groups = _groups(nt, _run_digits(run), a)
+        # Where a group opens a new line (only looked at when the run spans lines): no window joins
+        # a group longer than a piece across a line break.
+        split_lines = "\n" in run and any(len(g[0]) > _LONGEST_PIECE for g in groups)
+        new_line = (
+            [k > 0 and "\n" in text[groups[k - 1][2] : groups[k][1]] for k in range(len(groups))] if split_lines else []
+        )
         windows: list[tuple[int, int, str, tuple[str, str]]] = []
         for i in range(len(groups)):
             acc = ""
@@ -181,6 +223,9 @@ def number_candidates(nt: NormalizedText) -> list[NumberCandidate]:
                     break
                 if "x" in acc[:-1]:
                     break
+                if split_lines and j > i and any(new_line[i + 1 : j + 1]):
+                    if any(len(g[0]) > _LONGEST_PIECE for g in groups[i : j + 1]):
+                        break
                 if len(acc) not in _IDENTIFIER_LENGTHS:
                     continue  # digits spaced out one by one make many windows, most of no identifier's length
                 value = acc.upper()
@@ -222,7 +267,13 @@ def number_candidates(nt: NormalizedText) -> list[NumberCandidate]:
 
 def email_candidates(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, address, domain) of every e-mail address, including (at)/艾特 spellings."""
-    if not ("@" in text or "#" in text or "艾特" in text or "(at)" in text or "[at]" in text or " at " in text):
+    if not (
+        "@" in text
+        or "#" in text
+        or "艾特" in text
+        or "圈a" in text
+        or ("at" in text and _AT_WORD_HINT.search(text) is not None)
+    ):
         return []
     out = []
     for at in _EMAIL_AT.finditer(text):
@@ -235,29 +286,40 @@ def email_candidates(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
-def passport_candidates(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, number) of PRC passport-format numbers; the caller requires a 护照 cue."""
+def passport_candidates(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, number, format) of PRC passport-format and travel-permit-format numbers; the caller
+    requires a 护照 or 通行证 cue."""
+    if not ("护照" in text or "通行证" in text or "passport" in text or "回乡证" in text or "台胞证" in text):
+        return []
     out = []
     for m in _PASSPORT.finditer(text):
         if m.start() > 0 and text[m.start() - 1] in _GLUED:
             continue
         value = (m.group(1) + m.group(2)).upper().replace(" ", "").replace("-", "")
         if valid_passport(value):
-            out.append((m.start(), m.end(), value))
+            out.append((m.start(), m.end(), value, PASSPORT_FORMAT))
+        elif valid_travel_permit(value):
+            out.append((m.start(), m.end(), value, PERMIT_FORMAT))
     return out
 
 
 def im_candidates(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, handle, label) of WeChat ids and QQ numbers written after their label."""
-    if "微信" not in text and "qq" not in text and _IM_HINT.search(text) is None:
-        return []
     out = []
-    for m in _IM.finditer(text):
-        label = "qq" if m.group(1) in _IM_QQ else "wechat"
-        handle = m.group(2)
-        if label == "qq" and not handle.isdigit():
-            continue
-        out.append((m.start(2), m.end(2), handle, label))
+    if "微信" in text or "qq" in text or _IM_HINT.search(text) is not None:
+        for m in _IM.finditer(text):
+            label = "qq" if m.group(1) in _IM_QQ else "wechat"
+            handle = m.group(2)
+            if label == "qq" and not handle.isdigit():
+                continue
+            out.append((m.start(2), m.end(2), handle, label))
+    if any(map(text.__contains__, _LETTER_CHARS)) and _LETTER_HINT.search(text) is not None:
+        for m in _IM_LETTER.finditer(text):
+            label = "qq" if m.group()[0] in _LETTER_QQ else "wechat"
+            handle = m.group(1)
+            if (label == "qq") != handle.isdigit():
+                continue  # a QQ number is digits; a WeChat id after a bare V starts with a letter
+            out.append((m.start(1), m.end(1), handle, label))
     return out
 
 

@@ -84,6 +84,18 @@ GENDER: list[Row] = [
     ("岗位要求\n女\n形象好", "gender", "要求\n女"),
     ("性别要求：女\n我们提供住宿", "gender", "性别要求：女"),
     ("不适合女性", "gender", "不适合女性"),
+    # Internet slang for the sexes; an emoji between the kept side and the excluded side.
+    ("这个岗只招小哥哥，小姐姐别来了", "gender", "只招小哥哥"),
+    ("小仙女优先，薪资面议", "gender", "小仙女优先"),
+    ("仓库理货 只要男娃", "gender", "只要男娃"),
+    ("靓仔专场，妹子止步", "gender", "妹子止步"),
+    ("只收靓女🌸 靓仔请绕道🚶", "gender", "只收靓女🌸 靓仔请绕道"),
+    ("🚹优先，能适应出差", "gender", "🚹优先"),
+    ("女生🈲", "gender", "女生🈲"),
+    # A word naming women kept out: a sex limit as well as a childbearing one.
+    ("孕妈请绕道", "gender", "孕妈请绕道"),
+    ("全职妈妈不考虑", "gender", "全职妈妈不考虑"),
+    ("要个小伙子，能扛货", "gender", "要个小伙子"),
     # hard negatives
     ("男女不限，18周岁以上", None, None),
     ("不限性别，欢迎应届生", None, None),
@@ -104,6 +116,14 @@ GENDER: list[Row] = [
     ("需要男性化的设计风格", None, None),
     ("主要女性客户群体的护肤品推广", None, None),
     ("宿舍分男女，配空调", None, None),
+    # The sex sign of an emoji ZWJ sequence (🙆‍♂️ = 🙆 + ZWJ + ♂) is not a person's sex.
+    ("有问题请私信🙅‍♂️不接受电话咨询", None, None),
+    ("客服组长🙆‍♀️欢迎大家投递", None, None),
+    ("色盲色弱勿投🙅🏻‍♀️", None, None),
+    ("小哥哥小姐姐均可，欢迎投递", None, None),
+    ("感谢各位小仙女小哥哥关注", None, None),
+    ("上海小姐姐服饰有限公司招聘店员", None, None),
+    ("宝妈优先", None, None),
 ]
 
 AGE: list[Row] = [
@@ -133,6 +153,19 @@ AGE: list[Row] = [
     ("要求22\n~35岁", "age", "22\n~35岁"),
     ("age≤40", "age", "age≤40"),
     ("30岁左右为宜", "age", "30岁左右为宜"),
+    # A negation that closes the phrase before it does not reach across the space to the ages.
+    ("男女不限 20-35周岁", "age", "20-35周岁"),
+    ("学历不限 22-38岁", "age", "22-38岁"),
+    ("年龄35-，有驾照", "age", "年龄35-"),
+    ("年龄不得超过35周岁", "age", "不得超过35周岁"),
+    ("40以上的不考虑", "age", "40以上的不考虑"),
+    ("40岁以上劝退", "age", "40岁以上劝退"),
+    ("年龄4️⃣0️⃣以上的就别报名了", "age", "年龄4️⃣0️⃣以上的就别报名"),
+    ("42往上的大哥就算了", "age", "42往上的大哥就算了"),
+    ("年纪大的别来了", "age", "年纪大的别来了"),
+    ("小鲜肉优先", "age", "小鲜肉优先"),
+    ("年龄卡35", "age", "年龄卡35"),
+    ("35岁⬇️，形象好", "age", "35岁⬇"),
     # hard negatives
     ("年满18周岁", None, None),
     ("16周岁以上即可应聘", None, None),
@@ -151,6 +184,11 @@ AGE: list[Row] = [
     ("符合条件的35岁以下青年人才可享受人才补贴", None, None),
     ("就业见习：招收16-24岁离校未就业青年", None, None),
     ("package≤40kg", None, None),
+    ("男女不限 年满18周岁", None, None),
+    ("3年以上经验的优先", None, None),
+    ("5000以上的订单免运费", None, None),
+    ("单件超过25公斤的不要用手搬", None, None),
+    ("退休返聘，60岁以上", None, None),
 ]
 
 ETHNICITY: list[Row] = [
@@ -164,6 +202,13 @@ ETHNICITY: list[Row] = [
     ("非汉勿扰", "ethnicity", "非汉勿扰"),
     ("ssmz勿扰", "ethnicity", "ssmz勿扰"),
     ("清真餐厅服务员，限回族", "ethnicity", "限回族"),
+    # Across a list, up to an exclusion that ends the item; a compound whose head is the people.
+    ("藏族、彝族暂不录用", "ethnicity", "藏族、彝族暂不录用"),
+    ("少数民族暂不安排。", "ethnicity", "少数民族暂不安排"),
+    ("少数民族的就算了", "ethnicity", "少数民族的就算了"),
+    ("新疆维族的不要", "ethnicity", "维族的不要"),
+    ("只要汉族员工", "ethnicity", "只要汉族"),
+    ("不招新疆人和藏族", "ethnicity", "不招新疆人和藏族"),
     # hard negatives
     ("民族不限", None, None),
     ("少数民族优先", None, None),
@@ -171,6 +216,11 @@ ETHNICITY: list[Row] = [
     ("汉族、少数民族均可", None, None),
     ("水族馆讲解员", None, None),
     ("各民族员工一视同仁", None, None),
+    # An ethnic name inside a place name: segmentation decides (宁夏回族自治区 is one word).
+    ("限宁夏回族自治区内企业", None, None),
+    ("延边朝鲜族自治州人民医院招聘护士", None, None),
+    ("公司位于恩施土家族苗族自治州", None, None),
+    ("只招海南藏族自治州内的经销商", None, None),
 ]
 
 REGION: list[Row] = [
@@ -193,6 +243,26 @@ REGION: list[Row] = [
     ("H N 籍勿扰", "region", "H N 籍勿扰"),
     ("深户优先", "region", "深户优先"),
     ("HB籍免谈", "region", "HB籍免谈"),
+    # Sound-alike and slang forms of 人, lists ending in one exclusion, pinyin 户口.
+    ("东北银就算了吧", "region", "东北银就算了吧"),
+    ("河南佬一律不要", "region", "河南佬一律不要"),
+    ("广东仔优先", "region", "广东仔优先"),
+    ("江西、湖南、湖北的都不收", "region", "湖北的都不收"),
+    ("山东山西的也不要", "region", "山西的也不要"),
+    ("新疆籍、西藏籍人员暂不安排", "region", "西藏籍人员暂不安排"),
+    ("只招本地户口，外地的小伙伴不好意思", "region", "外地的小伙伴不好意思"),
+    ("限沪hukou", "region", "限沪hukou"),
+    ("只要本地hu口", "region", "只要本地hu口"),
+    ("只招广东本地人", "region", "只招广东本地人"),
+    ("限宁夏回族自治区户籍", "region", "限宁夏回族自治区户籍"),
+    # A bare local/non-local word with an exclusion or a closing preference; a label with its limit.
+    ("外 地 勿 扰", "region", "外 地 勿 扰"),
+    ("本地优先。", "region", "本地优先"),
+    ("要求：本地，有车", "region", "要求：本地"),
+    ("户籍限本市", "region", "户籍限本市"),
+    ("户口仅限本省", "region", "户口仅限本省"),
+    ("只招本县的", "region", "只招本县的"),
+    ("珠三角以外的不要", "region", "珠三角以外的不要"),
     # hard negatives
     ("不限户籍", None, None),
     ("户籍不限", None, None),
@@ -206,6 +276,22 @@ REGION: list[Row] = [
     ("熟悉河南市场者优先", None, None),
     ("仅限河南的客户", None, None),
     ("china籍员工", None, None),
+    # A place with a word after it that is not an origin: the lists, or segmentation, decide.
+    ("东北银行客户经理", None, None),
+    ("只招河南人造革厂熟练工", None, None),
+    ("湖南人和商贸有限公司招聘", None, None),
+    ("本地户外运动品牌招店员", None, None),
+    ("东北人参种植基地招工", None, None),
+    ("广东人家酒楼诚聘厨师", None, None),
+    ("负责河南、山东两省的客户维护", None, None),
+    ("外地员工提供宿舍", None, None),
+    ("本地人外地人都可以", None, None),
+    ("熟悉本地市场者优先", None, None),
+    ("限本地发货", None, None),
+    ("仅限河南的客户", None, None),
+    ("负责本地区的渠道开发", None, None),
+    ("工作地点：新疆维吾尔自治区乌鲁木齐市，男女不限", None, None),
+    ("河南豫东人力资源有限公司代招普工", None, None),
 ]
 
 MARITAL: list[Row] = [
@@ -224,6 +310,14 @@ MARITAL: list[Row] = [
     ("二 胎 已 生 者 优 先", "marital_childbearing", "二 胎 已 生 者 优 先"),
     ("三年内不要bb", "marital_childbearing", "不要bb"),
     ("未婚未育的就别来了", "marital_childbearing", "未婚未育的就别来了"),
+    ("家里有娃的不考虑", "marital_childbearing", "有娃的不考虑"),
+    ("没娃的优先", "marital_childbearing", "没娃的优先"),
+    ("近两年有要娃计划的勿扰", "marital_childbearing", "要娃计划的勿扰"),
+    ("二胎宝妈优先", "marital_childbearing", "二胎宝妈优先"),
+    ("宝妈就别来了，经常请假", "marital_childbearing", "宝妈就别来了"),
+    ("备孕的姐妹就算了", "marital_childbearing", "备孕的姐妹就算了"),
+    ("需签不孕承诺书", "marital_childbearing", "不孕承诺书"),
+    ("刚结婚的就算了", "marital_childbearing", "刚结婚的就算了"),
     # hard negatives
     ("已婚未婚均可", None, None),
     ("缴纳五险一金（含生育保险）", None, None),
@@ -232,6 +326,14 @@ MARITAL: list[Row] = [
     ("女职工享有产假、哺乳假", None, None),
     ("欢迎宝妈", None, None),
     ("享受婚假、产假、陪产假", None, None),
+    # A post or shift made for mothers (妈妈岗) is not a limit on other applicants.
+    ("宝妈岗：上午9点到下午3点，方便接送孩子", None, None),
+    ("妈妈岗，弹性工作", None, None),
+    ("宝妈专属时段，可带娃上班", None, None),
+    ("宝妈、学生党均可兼职", None, None),
+    # An exclusion word that starts a statement about the work is not an exclusion.
+    ("孕期女职工不安排夜班和加班", None, None),
+    ("公司为怀孕员工提供孕妇休息室", None, None),
 ]
 
 HEALTH: list[Row] = [
@@ -249,6 +351,10 @@ HEALTH: list[Row] = [
     ("两对半异常者不予考虑", "health", "两对半异常者不予考虑"),
     ("H B V 携 带 者 免 谈", "health", "H B V 携 带 者 免 谈"),
     ("禁止HIV携带者入职", "health", "禁止HIV携带者"),
+    ("乙肝携带者暂不考虑", "health", "乙肝携带者暂不考虑"),
+    ("大三阳、小三阳一律不收", "health", "大三阳、小三阳一律不收"),
+    ("乙肝五项必查", "health", "乙肝五项必查"),
+    ("澳抗阳性勿扰🙅‍♂️", "health", "澳抗阳性勿扰"),
     # hard negatives
     ("需持健康证上岗", None, None),
     ("食品加工，无传染病", None, None),
@@ -270,6 +376,8 @@ RELIGION: list[Row] = [
     ("信仰佛教者优先", "religion", "佛教者优先"),
     ("不得有宗教信仰", "religion", "不得有宗教信仰"),
     ("信教的\n别投", "religion", "信教的\n别投"),
+    ("不能信教", "religion", "不能信教"),
+    ("基督徒就算了", "religion", "基督徒就算了"),
     # hard negatives
     ("尊重员工宗教信仰", None, None),
     ("公司创始人信仰佛教，热心公益", None, None),
@@ -288,12 +396,17 @@ APPEARANCE: list[Row] = [
     ("体重不超过120斤", "appearance", "体重不超过120斤"),
     ("长相甜美，声音好听", "appearance", "长相甜美"),
     ("身高１６５ｃｍ以上", "appearance", "身高１６５ｃｍ以上"),
+    ("长得丑的不要", "appearance", "长得丑的不要"),
+    ("太胖的勿扰", "appearance", "太胖的勿扰"),
+    ("颜值要在线，会聊天", "appearance", "颜值要在线"),
     # hard negatives
     ("形象气质佳", None, None),
     ("形象好，气质佳，普通话标准", None, None),
     ("平面模特，身高175cm以上", None, None),
     ("身高体重不限", None, None),
     ("仓库货架1.8米以上需登高", None, None),
+    ("减肥训练营教练，帮助偏胖学员", None, None),
+    ("负责提升产品颜值，店铺装修颜值在线", None, None),
 ]
 
 DISABILITY: list[Row] = [
@@ -303,6 +416,8 @@ DISABILITY: list[Row] = [
     ("坐姿接线岗，肢体残疾者勿扰", "disability", "肢体残疾者勿扰"),
     ("听力障碍者不予考虑", "disability", "听力障碍者不予考虑"),
     ("cj人士勿扰", "disability", "cj人士勿扰"),
+    ("身体有缺陷者不予录用", "disability", "身体有缺陷者不予录用"),
+    ("残疾人暂不考虑", "disability", "残疾人暂不考虑"),
     # hard negatives
     ("残疾人优先", None, None),
     ("欢迎残疾人朋友加入", None, None),
@@ -341,6 +456,9 @@ CLEAN_POSTINGS = [
     "公司依法为孕期、产期、哺乳期女职工提供特殊保护，不安排夜班和加班。",
     "数据录入员：本岗位面向持证残疾人招聘，可居家办公，残疾人优先，欢迎残障朋友投递。",
     "Java开发：5年以上经验，统招本科；六险一金、年度体检、子女教育补贴；工作地点深圳市南山区。",
+    "社区团购分拣（妈妈岗）：9:00-15:00，方便接送孩子，宝妈、学生均可，男女不限。工作地点：宁夏回族自治区银川市兴庆区。",
+    "家人们晚上好～今天招仓管，小哥哥小姐姐都能来，包住，外地员工可申请宿舍，扣“仓管”私信报名。",
+    "孕期女职工不安排夜班，哺乳期每天一小时哺乳时间；我们是一支平均年龄26岁的团队，熟悉本地市场者优先。",
 ]
 
 
@@ -367,6 +485,24 @@ def test_marital_condition_put_to_women_is_also_a_sex_limit(engine: DetectionEng
     findings = discrimination(engine, posting("女员工需承诺入职两年内不生育"))
     assert set(findings) == {"gender", "marital_childbearing"}
     assert findings["gender"].evidence[0].excerpt.startswith("女员工")
+
+
+def test_women_named_by_a_childbearing_word_and_kept_out_is_also_a_sex_limit(engine: DetectionEngine) -> None:
+    findings = discrimination(engine, posting("准妈妈谢绝，经常加班"))
+    assert set(findings) == {"gender", "marital_childbearing"}
+    assert findings["gender"].analysis["hits"][0]["context"] == "准妈妈:谢绝"
+    # Preferred rather than kept out: a childbearing condition only.
+    assert set(discrimination(engine, posting("全职宝妈优先"))) == {"marital_childbearing"}
+
+
+def test_segmentation_decides_names_and_leaves_plain_cases_alone() -> None:
+    from detectors.discrimination import segment
+
+    assert not segment.is_word("限宁夏回族自治区户籍", 3, 5)  # 回族 inside a region's name
+    assert not segment.is_word("只招河南人造革厂熟练工", 2, 5)  # 人 starts 人造革
+    assert segment.is_word("新疆维族的不要", 2, 4)  # the head of 新疆维族
+    assert segment.is_word("限回族员工", 1, 3)
+    assert all(word for word, _ in segment.load_terms())
 
 
 def test_finding_carries_legal_basis_analysis_and_scores(engine: DetectionEngine) -> None:

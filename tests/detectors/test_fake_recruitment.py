@@ -121,6 +121,42 @@ FEE_ROWS = [
     ("面试时请携带身份证原件及复印件。", None),
     ("入职交通费补贴200元，工具由班组统一保管。", None),
     ("会员专员：负责门店会员卡的办理与维护，月薪5000。", None),
+    # a negator's reach: short negators (不需要, 无需, 不是) govern only a cue right after them, and
+    # 只需/但 end any negator's reach
+    ("免费培训，只需缴纳押金300元即可上岗。", "押金"),
+    ("不需要经验，但是要交保证金500元。", "保证金"),
+    ("无需经验 押金200元 当天上岗", "押金"),
+    ("上岗前不需要交一分钱，押金也不用交。", None),
+    ("本岗位无须缴纳押金，也不收任何服务费。", None),
+    ("押金已取消，入职零费用。", None),
+    # reimbursed, free or the holder's own: not a charge
+    ("体检在指定医院进行，体检费入职后凭票报销。", None),
+    ("工装费用全免，工牌免费制作。", None),
+    ("护照及签证材料由员工自行保管，公司不代收证件。", None),
+    # warnings that quote the scheme, disowned posts
+    ("凡是要求先交押金的招聘都是骗人的，请大家擦亮眼睛。", None),
+    ("以收取保证金为名招工的，一律是骗子。", None),
+    ("近日有人盗用本厂名义发布“交押金包进厂”信息，与本厂无关。", None),
+    # a customer's deposit handled on the job, not the applicant's (but 客户经理 is a job title)
+    ("负责前台收银及住客押金的收退与核对。", None),
+    ("客户经理：入职需交保证金3000元。", "保证金"),
+    ("酒店前台：负责入住登记、房卡及押金收取。", None),
+    ("仓管员负责叉车钥匙登记，入职需交押金500元。", "押金"),
+    ("商场导购，无责底薪3500+提成，押金制度：无。", None),
+    ("要交的费用：体检费自己去医院做，大概80元。", None),
+    # paid entry into a scheme: an entry price, or stock bought to become an agent
+    ("缴纳加盟费19800元即享区域独家代理权。", "加盟费"),
+    ("入门仅需1980，升级vip即可拿货。", "入门仅需1980"),
+    ("首批囤货5000元升级为金牌代理，享受拿货折扣。", "囤货5000元升级为金牌代理"),
+    ("门店店长：负责加盟商日常对接，月薪8000。", None),
+    ("薪资：入门5000，熟手8000以上。", None),
+    ("月薪6000元，入职缴纳社保满3年可取得落户资格。", None),
+    # the same kinds written in traditional characters and full-width digits
+    ("報單３９８０，見點獎天天拿。", "報單３９８０"),
+    ("在家串珠，領料需交材料押金２００元。", "押金"),
+    # fee words in pinyin syllables
+    ("入职先交 ya jin 300。", "ya jin"),
+    ("报名后交 jie shao fei 两百元。", "jie shao fei"),
 ]
 
 
@@ -147,6 +183,18 @@ TASK_ROWS = [
     ("新媒体运营：负责账号内容策划，提升粉丝关注与点赞量。", None),
     ("骑手兼职，时间自由，多劳多得，日结。", None),
     ("打字员（坐班），月薪4200，五险一金，要求熟练五笔。", None),
+    # take-home piece-work against a materials deposit; a workshop job or materials without deposit is not
+    ("外发手工：在家穿珠子，领料交押金200元，完工后退还。", "押金"),
+    ("在家做手工，先交材料费198元领取原料包，成品回收。", "材料费"),
+    ("手工活外发，提供材料，不收押金，按件计酬，工厂回收。", None),
+    ("饰品厂串珠工，厂内坐班，计件工资，包住。", None),
+    # negated or disowned scheme words
+    ("图片标注员，按条计费，公司直接结算，无需押金、无需垫资。", None),
+    ("本岗位并非刷单兼职，需坐班。", None),
+    ("短视频刷播放量，一条0.5元，日结。", "刷播放"),
+    ("不需要墊付，不收任何費用，签劳务协议按条计酬。", None),
+    ("平台不需要你垫付任何资金，佣金按月结算。", None),
+    ("我司从未发布“刷单返利”类兼职，请勿轻信。", None),
 ]
 
 
@@ -193,6 +241,17 @@ PYRAMID_ROWS = [
     ("团队长：负责带领10人销售团队，完成月度指标。", None),
     ("严禁发展下线、拉人头等传销行为，一经发现立即辞退。", None),
     ("门店合伙人计划：店长可参与门店利润分红。", None),
+    # bonus-plan jargon and commission over several levels of recruits
+    ("左右两区业绩碰对拿奖金，月月分红。", "碰对"),
+    ("拉来的会员越多，间推收益越高。", "间推"),
+    ("一代返20%，二代返10%，三代返5%。", "一代返20%，二代"),
+    ("二级返利，坐享其成。", "二级返利"),
+    ("邀请一位好友得10%，好友再邀请你得5%。", "再邀请"),
+    ("薪酬管理实行技术、管理双轨制晋升通道。", None),
+    ("一级建造师证书优先，二级建造师也可。", None),
+    ("销售提成：一级客户提成3%，二级客户提成1%。", None),
+    ("负责二级分销商渠道管理，月薪1万。", None),
+    ("月薪6000元，入职缴纳社保满3年可取得落户资格。", None),
 ]
 
 
@@ -219,6 +278,25 @@ SALARY_ROWS = [
     ("客服", "客服主管", {"min": 15000, "max": 20000, "unit": "month"}, "带二十人团队。", False),
     ("普工", "计件普工", {"min": 2, "max": 3, "unit": "piece"}, "多劳多得。", False),
 ]
+
+
+# Without a salary field, the pay the text promises (大写 and mixed numerals), unless it is someone else's.
+STATED_PAY_ROWS = [
+    # (occupation, title, description, span or None)
+    ("保安", "小区保安", "月薪肆万，包吃住，无需经验。", "月薪肆万"),
+    ("保洁员", "保洁阿姨", "工资 2万8 一个月，轻松。", "工资 2万8"),
+    ("厨师学徒", "厨师学徒", "包教包会，出师后月入两万不是梦。", "月入两万"),
+    ("保洁员", "保洁阿姨", "喜报：我司老员工王阿姨去年月入2万。本岗月薪4500。", None),
+    ("司机", "货车司机", "月薪8000-12000，多劳多得。", None),
+    ("营业员", "超市营业员", "店长月薪3万，营业员月薪4500。", None),
+    ("二副", "远洋船舶二副", "持有效适任证书，月薪4万。", None),
+    ("软件工程师", "高级软件工程师", "月薪3万5。", None),
+]
+
+
+@pytest.mark.parametrize(("occupation", "title", "text", "span"), STATED_PAY_ROWS, ids=_ids(STATED_PAY_ROWS))
+def test_implausible_salary_stated_in_text(occupation: str, title: str, text: str, span: str | None) -> None:
+    check_row("implausible_salary", posting(text, title=title, occupation=occupation), span)
 
 
 @pytest.mark.parametrize(("occupation", "title", "salary", "text", "fires"), SALARY_ROWS, ids=_ids(SALARY_ROWS))
@@ -252,6 +330,10 @@ CONTACT_ROWS = [
     ({"name": "小李餐馆"}, {"phone": "13900002222"}, "招服务员，电话联系。", None),
     ({"name": "小周资源"}, {"qq": "33456789"}, "出售应届生简历，一份0.5元，量大从优。", None),
     ({"name": "鑫达工作室"}, {"wechat": "xd_job2025"}, "招文员，联系电话：13712345678，也可加微信。", None),
+    # a post that trades data is not a job offer, whatever its pay words (dev-0097 convention)
+    ({"name": "小王数据"}, {"wechat": "xw_data"}, "各大平台求职者简历，一手货源可按城市筛，价格私聊。", None),
+    ({"name": "老周"}, {"wechat": "lz123"}, "长期收购招聘网站企业账号，日结，价格面议。", None),
+    ({"name": "星光工作室"}, {"wechat": "xg_hr"}, "急招销售，负责出售二手车，月薪6000+提成，加微信详聊。", "加微信"),
 ]
 
 
@@ -438,6 +520,29 @@ def test_invalid_uscc_on_agency_filings_and_agency_fields() -> None:
     assert uscc_problem(AGENCY_USCC) is None
 
 
+# An agency block naming the employer itself, without a licence number, that places job-seekers with
+# other firms is an intermediary all the same.
+SELF_AGENCY = {"name": "温州鹿城好运劳务服务部", "uscc": _uscc("92330302MA2CR8XK1")}
+SELF_AGENCY_ROWS = [
+    # (description, agency licence number, span or None)
+    ("瓯海各大鞋厂任你挑，报名即安排进厂，介绍费200元。", None, "任你挑"),
+    ("常年代招鞋厂、电子厂普工，包吃住。", None, "代招"),
+    ("本店招聘收银员一名，月薪4000。", None, None),
+    ("本服务部不收介绍费，招打包工。", None, None),
+    ("瓯海各大鞋厂任你挑。", "(浙)人服证字〔2024〕第330302000101号", None),
+]
+
+
+@pytest.mark.parametrize(("text", "license_no", "span"), SELF_AGENCY_ROWS, ids=_ids(SELF_AGENCY_ROWS))
+def test_agency_that_names_itself_employer(text: str, license_no: str | None, span: str | None) -> None:
+    agency = dict(SELF_AGENCY, **({"license_no": license_no} if license_no else {}))
+    record = posting(text, employer=dict(SELF_AGENCY), agency=agency)
+    check_row("unlicensed_agency", record, span)
+    if span is not None:
+        (found,) = fired(detect(record), "unlicensed_agency")
+        assert "other firms" in found.explanation
+
+
 # --- pieces ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("posted", "registered", "same"),
@@ -447,6 +552,9 @@ def test_invalid_uscc_on_agency_filings_and_agency_fields() -> None:
         ("腾讯计算机系统（深圳）有限公司", "深圳市腾讯计算机系统有限公司", True),
         ("前程人力资源服务有限公司", "前途人力资源服务有限公司", False),
         ("北京字节跳动科技有限公司", "上海寻梦信息技术有限公司", False),
+        # one trade name, registered in different places, the names differing beyond it
+        ("苏州华晟国际精工集团有限公司", "无锡华晟精密模具有限公司", False),
+        ("华晟精密模具（无锡）有限公司", "无锡华晟精密模具有限公司", True),
     ],
 )
 def test_name_comparison(posted: str, registered: str, same: bool) -> None:

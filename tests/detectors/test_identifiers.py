@@ -16,9 +16,11 @@ from detectors.identifiers import (
     resident_id_shape,
     uscc_check_char,
     valid_bank_card,
+    valid_first_generation_resident_id,
     valid_mobile,
     valid_passport,
     valid_resident_id,
+    valid_travel_permit,
     valid_uscc,
 )
 from detectors.masking import (
@@ -229,6 +231,46 @@ def test_non_passport_formats_are_rejected(value: str) -> None:
     assert not valid_passport(value)
 
 
+@pytest.mark.parametrize(
+    "value", ["C12345678", "ca1234567", "W12345678", "L12345678", "T12345678", "H12345678", "M1234567801"]
+)
+def test_travel_permit_formats_validate(value: str) -> None:
+    assert valid_travel_permit(value)
+
+
+@pytest.mark.parametrize("value", ["C1234567", "CI1234567", "E12345678", "H123456789", "L123456789", "12345678"])
+def test_non_travel_permit_formats_are_rejected(value: str) -> None:
+    assert not valid_travel_permit(value)
+
+
+# --- first-generation (15-digit) resident IDs ----------------------------------------------------
+
+
+@given(
+    st.sampled_from(PROVINCES),
+    st.text(DIGITS, min_size=4, max_size=4),
+    st.dates(dt.date(1900, 1, 1), dt.date(1999, 12, 31)),
+    st.text(DIGITS, min_size=3, max_size=3),
+)
+def test_first_generation_ids_validate(province: str, county: str, born: dt.date, seq: str) -> None:
+    assert valid_first_generation_resident_id(f"{province}{county}{born:%y%m%d}{seq}")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "110105710231582",  # 31 February
+        "110105711323582",  # month 13
+        "990105710923582",  # no such province
+        "11010571092358",  # 14 digits
+        "1101057109235821",  # 16 digits
+        "11010571092358x",
+    ],
+)
+def test_malformed_first_generation_ids_are_rejected(value: str) -> None:
+    assert not valid_first_generation_resident_id(value)
+
+
 # --- masking -------------------------------------------------------------------------------------
 
 
@@ -267,3 +309,37 @@ def test_mask_text_leaves_no_identifier_readable(rid: str, card: str, tail: str,
     readable = re.sub(r"[ \-]", "", masked)
     for value in (rid, card, mobile, "E" + tail):
         assert value not in readable
+
+
+NUMERAL = "〇一二三四五六七八九"
+
+
+@given(st.text(DIGITS, min_size=8, max_size=8), SEPARATOR, FILLER, FILLER)
+def test_mask_text_masks_numbers_spelt_in_chinese_numerals(tail: str, sep: str, a: str, b: str) -> None:
+    spelt = "".join(NUMERAL[int(d)] for d in "139" + tail)
+    text = f"{a}电话{sep.join([spelt[:3], spelt[3:7], spelt[7:]])}{b}"
+    readable = re.sub(r"[ \-]", "", mask_text(text))
+    # like a digit run: the first three and the last four kept, the middle that identifies the line hidden
+    assert readable == re.sub(r"[ \-]", "", f"{a}电话{spelt[:3]}****{spelt[7:]}{b}")
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("邮箱 heyutong2000圈a163点com", "heyutong2000"),
+        ("lin.yue(艾特)foxmail.com", "lin.yue"),
+        ("changhao_88 AT 126 DOT com", "changhao_88"),
+        ("wangyiming_2001#qq.com（#换成@）", "wangyiming_2001"),
+        ("luobin1988 @ 163 . com", "luobin1988"),
+        ("dengjiayi [at] qq [dot] com", "dengjiayi"),
+    ],
+)
+def test_mask_text_masks_spelt_out_email_local_parts(text: str, hidden: str) -> None:
+    masked = mask_text(text)
+    assert hidden not in masked
+    assert masked[:2] == text[:2] or masked.startswith(text[: text.index(hidden) + 2])
+
+
+@pytest.mark.parametrize("text", ["meet at home.", "一线城市，三班倒", "第一名", "#1 job", "a at b.c"])
+def test_mask_text_leaves_ordinary_words_alone(text: str) -> None:
+    assert mask_text(text) == text

@@ -91,7 +91,9 @@ _SPELLED = [
     ("[at]", "@"),
     (" at ", "@"),
     ("艾特", "@"),
+    ("圈a", "@"),
     ("(dot)", "."),
+    ("[dot]", "."),
     (" dot ", "."),
     ("点", "."),
     ("#", "@"),
@@ -165,7 +167,19 @@ RESIDENT_ID_ROWS = [
         "personal_data.resident_id",
         M_ID_A,
     ),
+    # pasted into a chat four digits a line
+    ("新同事身份证核对：\n" + "\n".join(ID_B[i : i + 4] for i in range(0, 18, 4)), "personal_data.resident_id", M_ID_B),
+    # an ID at the end of a list line, the next entry's number marker on the next line: not one number
+    (
+        f"（1）贝宁 证件号{ID_A[:6]}-{ID_A[6:10]}-{ID_A[10:14]}-{ID_A[14:]}\n（2）谷明 身份证号{ID_B}",
+        "personal_data.resident_id",
+        M_ID_A,
+    ),
+    # a first-generation 15-digit ID: no check digit, so only where the text calls it an ID
+    ("老员工身份证号：110105710923582（一代证）", "personal_data.resident_id", "110105*****3582"),
     # hard negatives
+    ("仓库单号 110105710923582 请保存", None, None),
+    ("编码110105710923582", None, None),
     (f"身份证：{ID_A[:6]}********{ID_A[-4:]}（已脱敏）", None, None),
     (f"统一社会信用代码 {USCC_LIKE_ID}，欢迎查询", None, None),
     (f"苏州恒达电子有限公司 {USCC_LIKE_ID}", None, None),
@@ -192,6 +206,24 @@ MOBILE_ROWS = [
     ("紧急联系人（其父）：+86 135 0011 2233", "personal_data.mobile", "135****2233"),
     ("本周入职：\n叶子涵 13651120987\n陶嘉怡 18817654321", "personal_data.mobile", "136****0987"),
     ("(1)龚晓 联系电话 17712345670\n(2)毛若彤 联系电话 17787654320", "personal_data.mobile", "177****5670"),
+    # a former holder of a post, the number in full-width digits in brackets
+    (
+        "前店员邹敏（手机１３６ ５１１２ ０９８７）私自拿走店里备用金，知情者请告知",
+        "personal_data.mobile",
+        "136****0987",
+    ),
+    # a story of misconduct about a specific person: pronoun, name, role glued to the name, over sentences
+    (
+        "大家留意一下沈佳琪，上周预支了工资后再没来，她的号码 一五九 八七六五 四三二一",
+        "personal_data.mobile",
+        "159****4321",
+    ),
+    ("避雷！骑手谭磊 159-8765-4321 借支工资后失联", "personal_data.mobile", "159****4321"),
+    ("上个月有个员工卷款跑了，他叫武强。大家注意。电话13812345678", "personal_data.mobile", "138****5678"),
+    ("那个叫孟凡的学徒，手机13698765432，干了两天就跑路了", "personal_data.mobile", "136****5432"),
+    ("这个新来的员工 电话13812345678 三天没来上班", "personal_data.mobile", "138****5678"),
+    # an outcome told of the name the number is written under
+    ("王磊（13812345678）已通过背调，请HR尽快发offer", "personal_data.mobile", "138****5678"),
     # the employer's own recruiting contact, written every way
     ("有意者请联系人事部王经理：13906211438", None, None),
     ("招聘热线 159-0621-1438（同微信）", None, None),
@@ -206,6 +238,20 @@ MOBILE_ROWS = [
     ("传真：0512-65231234，座机0512 6523 1235", None, None),
     ("职位编号 20240520138123456，请勿重复投递", None, None),
     ("手机：138****5678（已隐藏）", None, None),
+    # a misconduct word denied or with nobody it is about; a former word before a thing; a recruiter role
+    ("本厂工资绝不拖欠，她的电话13812345678，可以咨询宿舍情况", None, None),
+    ("面试请准时，放鸽子者拉黑，电话13698765432", None, None),
+    ("不招放鸽子的，她的电话13812345678，面试请准时", None, None),
+    # a demonstrative pointing at a month or a post, not at a person
+    ("这个月员工工资按时发放，电话13812345678", None, None),
+    ("这个岗位员工需要倒班，电话13812345678", None, None),
+    ("之前的招聘电话已停用，新的联系电话：13698765432", None, None),
+    ("原店长已调走，新店长手机13812345678，欢迎来电", None, None),
+    ("这位师傅手艺好，联系电话13698765432，欢迎来店体验", None, None),
+    ("这是我们经理，他的电话13812345678，直接打", None, None),
+    ("入职三天不辞而别的员工将扣除押金。联系电话：13812345678", None, None),
+    # two whole numbers on two lines are two numbers, not one joined across the line break
+    ("值班电话：\n13812345678\n13912345678", None, None),
 ]
 
 
@@ -247,10 +293,17 @@ PASSPORT_ROWS = [
     ("外派焊工护照号：E63812457，签证已出", "personal_data.passport", "E6*****57"),
     ("赴迪拜人员（护照）：EB2046813", "personal_data.passport", "EB*****13"),
     ("劳务输出名单（护照号）：\n贺勇 G20419873\n常山 E 7051 3364", "personal_data.passport", "G2*****73"),
+    # travel permits: a permit-format number after a permit label
+    ("外派人员港澳通行证号：C12345678，请核对", "personal_data.passport", "C1*****78"),
+    ("员工陈伟 往来港澳通行证 CA1234567 已办好", "personal_data.passport", "CA*****67"),
+    ("赴台交流人员台湾通行证：L20461873", "personal_data.passport", "L2*****73"),
     # hard negatives
     ("需持有效护照，签证费用公司承担。", None, None),
     ("设备型号E63812457，操作前请培训", None, None),
     ("护照办理进度查询单号P1234567", None, None),
+    ("需办理港澳通行证，费用公司报销", None, None),
+    ("护照号：C12345678", None, None),  # a permit format is no passport number
+    ("厂区通行证编号 C12345678", None, None),
 ]
 
 
@@ -264,10 +317,26 @@ def test_passport(engine: DetectionEngine, text: str, rule: str | None, excerpt:
 EMAIL_ROWS = [
     ("候选人林小满邮箱 linxiaoman96@163.com，已发offer", "personal_data.email", "li**********@163.com"),
     ("被投诉人邮箱：wu.jiaqi(at)qq.com", "personal_data.email", "wu******@qq.com"),
+    # spelt out every way: 圈a/点, bracketed [at]/(艾特), spaces around @ and dots
+    (
+        "上周面试的候选人何雨桐，邮箱 heyutong2000圈a163点com，她已接了别家offer",
+        "personal_data.email",
+        "he**********@163.com",
+    ),
+    ("曝光一下：求职者邓佳怡 dengjiayi [at] qq [dot] com 面试迟到两小时", "personal_data.email", "de*******@qq.com"),
+    ("这位应聘者的邮箱是 lin.yue(艾特)foxmail.com，简历造假", "personal_data.email", "li*****@foxmail.com"),
+    ("前员工罗斌 luobin1988 @ 163 . com 带走客户资料", "personal_data.email", "lu********@163.com"),
+    # an outcome heading a name, a mailbox read off a résumé
+    ("笔试第一名：冯晓宇 fengxy2002@qq.com", "personal_data.email", "fe********@qq.com"),
+    ("那位拒了offer的设计师，简历上邮箱 gu.qing_ux@163.com，谁需要拿去", "personal_data.email", "gu********@163.com"),
     # the employer's recruiting mailbox
     ("简历请投递至 hr@hengda-elec.com", None, None),
     ("简历发送到 zhaopin2024@163.com，注明岗位", None, None),
     ("联系邮箱：recruit.sz@qq.com", None, None),
+    ("简历请发送至 hr圈a hengda-elec点com", None, None),
+    ("欢迎投递简历：zhaopin [at] hengda-elec [dot] com", None, None),
+    ("有意者请发简历到 wangjing2020@163.com 王经理收", None, None),
+    ("简历请投递至以下邮箱，注明岗位：\n钟楠 zhongnan01@163.com\n蔡琳 cailin_hz@qq.com", None, None),
 ]
 
 
@@ -287,15 +356,46 @@ IM_ROWS = [
     ("应聘者钟毅的微信号：zhongyi_1998，面试放鸽子两次", "personal_data.im_account", "zh********98"),
     ("离职员工QQ：2736481950，拖欠公司备用金", "personal_data.im_account", "27******50"),
     ("求职者薇信 mengmeng_0618 请勿再加", "personal_data.im_account", "me*********18"),
+    # a bare V or Q label, 薇芯 for 微信, a former post, a pronoun in a story of misconduct
+    ("这个求职者Q：2873645109，面试三次都放鸽子", "personal_data.im_account", "28******09"),
+    ("应聘者吕婷的 V：lvting_0521，别再加了，已拉黑", "personal_data.im_account", "lv*******21"),
+    (
+        "之前招的收银员 薇芯：tangtang_95，拿了工具钱就把我们拉黑了，她人品不行",
+        "personal_data.im_account",
+        "ta*******95",
+    ),
+    ("原负责人邵杰已离职，他的私人微信 shaojie_0101 请勿再加", "personal_data.im_account", "sh********01"),
+    # beside a third person's number in one entry, with nothing of the employer between
+    (
+        "通报：求职者邝悦两次面试未到（手机 176 9381 8390，薇信 kuangyue_521）",
+        "personal_data.im_account",
+        "ku********21",
+    ),
+    ("原店员练洁离职未交接（扣：917071307，电话13812345678）", "personal_data.im_account", "91*****07"),
     # the employer's own channel
     ("加微信 hr_hengda88 了解详情", None, None),
     ("有意者加QQ 2736481950，非诚勿扰", None, None),
+    ("招聘专员V：zp_hengda01，欢迎咨询", None, None),
+    ("本厂工资绝不拖欠，她的微信 lihua_1988 可以咨询宿舍情况", None, None),
+    ("会员等级vip：gold_member 可享折扣", None, None),
 ]
 
 
 @pytest.mark.parametrize(("text", "rule", "excerpt"), IM_ROWS)
 def test_im_account(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
     check_row(engine, posting(text), "description", rule, excerpt)
+
+
+def test_recruiters_handle_beside_a_leaked_number_stays_unflagged(engine: DetectionEngine) -> None:
+    found = {
+        f.rule
+        for f in personal_findings(engine, posting("求职者李娜 13812345678 多次爽约，招聘专员微信 hr_abc2024 欢迎咨询"))
+    }
+    assert found == {"personal_data.mobile"}
+
+
+def test_deduction_after_kou_is_no_qq_number(engine: DetectionEngine) -> None:
+    assert personal_findings(engine, posting("迟到一次扣：20000元以上罚款由公司承担")) == []
 
 
 # --- address -------------------------------------------------------------------------------------
@@ -335,6 +435,16 @@ BULK_ROWS = [
         "personal_data.bulk_records",
         "188****4321",
     ),
+    (
+        "面试邀请已发至以下邮箱，有疑问请联系HR：\n钟楠 zhongnan01@163.com\n蔡琳 cailin_hz@qq.com\n潘越 panyue88@126.com",
+        "personal_data.bulk_records",
+        "ca*******@qq.com",
+    ),
+    (
+        "本月新进员工（请核对）：\n冼嘉 联系电话 18248527552\n邸明 联系电话 18267493669\n楚瑶 联系电话 19341666332",
+        "personal_data.bulk_records",
+        "182****3669",
+    ),
     # two people are not a roster; three contacts of the employer are not personal data
     (f"新员工：孙雨桐 {ID_A}；何嘉 {ID_B}", None, None),
     ("联系人：王经理 13651120987；李主管 18817654321；赵老师 15906211438", None, None),
@@ -362,6 +472,12 @@ TRADE_ROWS = [
     ("出🔥售 简📄历，新鲜实时", "personal_data.resume_trade", "出🔥售 简📄历"),
     ("求职者信息打包出，一条三毛", "personal_data.resume_trade", "求职者信息打包出"),
     ("简历资源低价转，2元一份", "personal_data.resume_trade", "简历资源"),
+    # jl for 简历, per-record prices in numerals or 按条, goods of a contact list
+    ("全网新鲜jl，带姓名电话，需要的私", "personal_data.resume_trade", "新鲜jl"),
+    ("有需要jl的私我，带电话带学历，五毛一条", "personal_data.resume_trade", "要jl"),
+    ("个人简历转让，3000份，按份计价", "personal_data.resume_trade", "简历转让"),
+    ("各行业求职者电话号码，一毛一条，要的私聊", "personal_data.resume_trade", "求职者电话号码，一毛一条"),
+    ("jl按条卖 实时更新", "personal_data.resume_trade", "jl按条"),
     # warnings, promises and ordinary recruiting
     ("本平台严禁出售简历，一经发现永久封号", None, None),
     ("我们承诺绝不会出售您的个人信息", None, None),
@@ -369,6 +485,10 @@ TRADE_ROWS = [
     ("HR每天统一收简历，三个工作日内回复", None, None),
     ("负责交易数据的清洗与分析", None, None),
     ("平台拥有丰富的简历资源，帮企业高效招聘", None, None),
+    ("出售简历模板，各行业通用，5元一份", None, None),
+    ("吉林（JL）地区招聘普工，投递简历请注明", None, None),
+    ("jl_hr2025 是我们的招聘微信，欢迎加", None, None),
+    ("本公司不出售、不转让求职者个人信息", None, None),
 ]
 
 
