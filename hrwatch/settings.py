@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     kafka: str | None = Field(default=None, description="bootstrap servers; unset = embedded broker")
     database_url: str = Field(default="sqlite:///hrwatch.db", description="SQLAlchemy URL of the alert store")
     database_password: SecretStr | None = None
-    partitions: int = Field(default=4, ge=1)
+    partitions: int = Field(default=4, ge=1, description="partitions of each topic hrwatch creates")
+    replication_factor: int = Field(
+        default=1, ge=1, description="replicas of each topic hrwatch creates: 1 embedded, 3 on a production cluster"
+    )
     sample_size: int = Field(default=2000, ge=0, description="generated records replayed by `hrwatch demo`")
     sample_seed: int = 7
 
@@ -76,6 +79,16 @@ class Settings(BaseSettings):
         default=None, description="a partner subscriber's own database; unset = sqlite:///partner-<partner>.db"
     )
     subscriber_group_id: str | None = Field(default=None, description="unset = hrwatch-partner-<partner>")
+
+    # Nightly scan (issue 6, `hrwatch scan`).
+    scan_live_days: int = Field(default=30, ge=1, description="a posting published within this many days is live")
+    scan_cluster_hours: float = Field(default=24.0, gt=0, description="mass-posted templates: postings of this window")
+    scan_workers: int = Field(default=2, ge=0, description="re-detection processes; 0 = one per CPU")
+    scan_chunk_size: int = Field(default=1000, ge=10, description="records per scan transaction (checkpoint)")
+    scan_lock_stale_seconds: float = Field(
+        default=900.0, gt=0, description="a scan lock not refreshed for this long is taken over (holder on another host)"
+    )
+    scan_report_dir: Path | None = Field(default=None, description="default --report-dir of `hrwatch scan`")
 
 
 def load_settings(**overrides: object) -> Settings:

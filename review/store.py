@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Insert, case, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, Insert, case, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from detectors import Finding
 from review.models import FindingRow, RegistryRecordRow, RegistryWatermarkRow
+from review.scan.postings import upsert_postings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x68727761  # "hrwa": the advisory lock key held while migrating
@@ -111,12 +112,36 @@ class FindingStore:
 
     # -- findings ---------------------------------------------------------------------------------
 
-    def write(self, findings: Iterable[Finding], sources: Mapping[tuple[str, str], Provenance] | None = None) -> list[str]:
-        """Insert findings not stored yet, in one transaction; returns the ids that were new.
+    def write(
+        self,
+        findings: Iterable[Finding],
+        sources: Mapping[tuple[str, str], Provenance] | None = None,
+        postings: Sequence[Mapping[str, Any]] = (),
+    ) -> list[str]:
+        """Insert findings not stored yet (and upsert `postings` rows), in one transaction; returns the new finding ids.
 
         `sources` maps (subject type, subject id) to where the subject came from. A finding already
         stored (same id: same subject, rule and evidence) is left as it is, so redelivery is harmless.
+        `postings` are rows of `review.scan.postings.posting_row`: every posting a worker checked,
+        clean ones too, for the nightly scan.
         """
+        with self.engine.begin() as conn:
+            return self.write_in(conn, findings, sources, postings)
+
+    def write_postings(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Bulk upsert of `postings` rows (bulk loads, the scan benchmark); returns how many were given."""
+        with self.engine.begin() as conn:
+            return upsert_postings(conn, rows)
+
+    def write_in(
+        self,
+        conn: Connection,
+        findings: Iterable[Finding],
+        sources: Mapping[tuple[str, str], Provenance] | None = None,
+        postings: Sequence[Mapping[str, Any]] = (),
+    ) -> list[str]:
+        """`write` inside a transaction the caller holds (the scan commits findings with its checkpoint)."""
+        upsert_postings(conn, postings)
         now = dt.datetime.now(dt.UTC)
         rows: dict[str, dict[str, Any]] = {}
         for f in findings:
@@ -141,9 +166,8 @@ class FindingStore:
         if not rows:
             return []
         table = FindingRow.__table__
-        with self.engine.begin() as conn:
-            stmt = self._insert_ignoring_conflicts(table, ["id"]).returning(table.c.id)
-            return list(conn.execute(stmt, list(rows.values())).scalars())
+        stmt = self._insert_ignoring_conflicts(table, ["id"]).returning(table.c.id)
+        return list(conn.execute(stmt, list(rows.values())).scalars())
 
     def finding_ids(self) -> set[str]:
         with Session(self.engine) as s:

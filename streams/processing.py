@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from detectors import DetectionEngine, Finding
 from review.queue import ReviewQueue
+from review.scan.postings import posting_row
 from review.store import FindingStore, Provenance, StoredRegistryRecord
 from schemas import Record, RecordError, parse_json
 from streams.topics import REGISTRY_TYPES, TopicNames
@@ -133,8 +135,13 @@ class BatchProcessor:
             sources[(record.type, record.subject_id)] = Provenance(msg.topic, msg.partition, msg.offset,
                                                                    msg.published_at)
         result.records = detected
+        # Every checked posting, clean ones too, goes into `postings` (one upsert, in the findings'
+        # transaction): the nightly scan re-detects and clusters them.
+        now = dt.datetime.now(dt.UTC)
+        postings = [posting_row(r, self.engine.version, now) for _m, r in detected if r.type == "job_posting"]
+        if result.findings or postings:
+            result.new_finding_ids = set(self.store.write(result.findings, sources, postings))
         if result.findings:
-            result.new_finding_ids = set(self.store.write(result.findings, sources))
             if self.queue is not None:
                 by_subject: dict[tuple[str, str], list[Finding]] = {}
                 for f in result.findings:
