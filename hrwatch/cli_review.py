@@ -10,15 +10,26 @@ import orjson
 
 from hrwatch.settings import Settings, load_settings
 from review.auth import new_password
-from review.lifecycle import ACTIONS, DISMISS_REASONS, PARTNERS, ROLES, SEVERITY_RANK, STATUSES
+from review.lifecycle import ACTIONS, DISMISS_REASONS, ROLES, SEVERITY_RANK, STATUSES
 from review.queue import Actor, QueueError, QueueFilter, ReviewQueue
 
 DEMO_USER = "demo"
 
 
+def share_partners(settings: Settings) -> tuple[str, ...]:
+    """The sharing policy's partners: whom the queue's `share` action may name (review/ does not read the policy)."""
+    from sharing.policy import PolicyError
+    from sharing.wiring import policy_of
+
+    try:
+        return tuple(policy_of(settings).partners)
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def open_queue(settings: Settings) -> ReviewQueue:
     """The queue on the configured database, migrated to the newest schema."""
-    queue = ReviewQueue.from_settings(settings)
+    queue = ReviewQueue.from_settings(settings, share_partners=share_partners(settings))
     queue.migrate()
     return queue
 
@@ -56,6 +67,20 @@ def build_app(settings: Settings, queue: ReviewQueue, publisher: Any = None) -> 
         max_body_bytes=settings.review_max_body_bytes,
     )
     return create_app(queue, config, publisher)
+
+
+def start_metrics(settings: Settings, queue: ReviewQueue) -> Any:
+    """/metrics of the queue backlog and the scan runs, on HRWATCH_METRICS_HOST/PORT.
+
+    A port of its own rather than a route of the web app: every page of the app but login and health
+    needs a session, and an unauthenticated /metrics there would be the one exception. Here it can be
+    firewalled to Prometheus alone, as the worker's and the share publisher's are. It carries counts
+    by status, severity and action only, never a subject or a person.
+    """
+    from review.metrics import ReviewMetrics
+    from streams.metrics import MetricsServer
+
+    return MetricsServer(ReviewMetrics(queue.engine), settings.metrics_host, settings.metrics_port).start()
 
 
 def _fail(exc: QueueError) -> click.ClickException:
@@ -165,7 +190,7 @@ def show_cmd(alert_id: int, username: str | None) -> None:
 @click.argument("action", type=click.Choice(list(ACTIONS)))
 @click.option("--as", "username", required=True, help="the reviewer or supervisor deciding")
 @click.option("--reason", type=click.Choice(DISMISS_REASONS), help="required for dismiss")
-@click.option("--partner", "partners", multiple=True, type=click.Choice(PARTNERS), help="for share; repeatable")
+@click.option("--partner", "partners", multiple=True, help="for share: a partner of the sharing policy; repeatable")
 @click.option("--note")
 def decide_cmd(
     alert_id: int, action: str, username: str, reason: str | None, partners: tuple[str, ...], note: str | None
@@ -223,7 +248,8 @@ def serve_cmd(host: str | None, port: int | None, demo_user: bool) -> None:
         host or settings.review_host,
         settings.review_port if port is None else port,
     )
-    click.echo(f"review UI: {server.url}/queue   (health: {server.url}/healthz)")
+    metrics = start_metrics(settings, queue)
+    click.echo(f"review UI: {server.url}/queue   (health: {server.url}/healthz); metrics at {metrics.url}")
     if demo_user:
         name, password = ensure_demo_user(queue)
         click.echo(f"demo login: {name} / {password}")
@@ -232,6 +258,7 @@ def serve_cmd(host: str | None, port: int | None, demo_user: bool) -> None:
     try:
         server.run()
     finally:
+        metrics.stop()
         queue.close()
 
 

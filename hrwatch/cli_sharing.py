@@ -85,7 +85,7 @@ def subscribe(partner: str, database_url: str | None) -> None:
     except KeyFileError as exc:
         raise _fail(str(exc)) from None
     names = TopicNames(settings.topic_namespace)
-    ensure_topics(bootstrap, [share_topic(names, partner), receipts_topic(names)], settings.partitions)
+    ensure_topics(bootstrap, [share_topic(names, partner), receipts_topic(names)], settings.partitions, replication_factor=settings.replication_factor)
     server = _metrics_server(metrics, settings)
     click.echo(f"{partner} subscriber on {subscriber.topic} ({bootstrap}); storing in {url}; metrics at {server.url}")
     try:
@@ -115,17 +115,24 @@ def share() -> None:
     help="where to write <partner>.key and <partner>.pub (default HRWATCH_SHARE_KEY_DIR)",
 )
 @click.option("--force", is_flag=True, help="replace an existing key pair")
-def keygen(partner: str, directory: Path | None, force: bool) -> None:
+@click.option(
+    "--receipts", is_flag=True, help="the partner's own receipt-signing pair (run at the partner; .pub goes to hrwatch)"
+)
+def keygen(partner: str, directory: Path | None, force: bool, receipts: bool) -> None:
     """Make the Ed25519 key pair of a partner channel: keep <partner>.key, give <partner>.pub to the partner."""
     from sharing.keygen import generate
 
     target = directory or load_settings().share_key_dir
     try:
-        private_path, public_path, kid = generate(partner, target, force=force)
+        private_path, public_path, kid = generate(partner, target, force=force, receipts=receipts)
     except (ValueError, FileExistsError) as exc:
         raise _fail(str(exc)) from None
-    click.echo(f"private key (stays here, signs {partner}'s envelopes): {private_path}")
-    click.echo(f"public key (give to {partner}): {public_path}")
+    if receipts:
+        click.echo(f"private key (stays with {partner}, signs its receipts): {private_path}")
+        click.echo(f"public key (give to hrwatch, verifies {partner}'s receipts): {public_path}")
+    else:
+        click.echo(f"private key (stays here, signs {partner}'s envelopes): {private_path}")
+        click.echo(f"public key (give to {partner}): {public_path}")
     click.echo(f"key id: {kid}")
 
 
@@ -137,7 +144,9 @@ def keygen(partner: str, directory: Path | None, force: bool) -> None:
     default=None,
     help="policy file to check (default HRWATCH_SHARE_POLICY, else the bundled one)",
 )
-@click.option("--keys/--no-keys", default=False, help="also check that every partner's signing key is there")
+@click.option(
+    "--keys/--no-keys", default=False, help="also check every partner's signing key and receipt-verifying key"
+)
 def policy_command(path: Path | None, keys: bool) -> None:
     """Validate the routing policy and print its routing table; every problem is listed with its entry and field."""
     from sharing.keygen import KeyFileError
@@ -157,6 +166,7 @@ def policy_command(path: Path | None, keys: bool) -> None:
         for partner in policy.partners:
             try:
                 click.echo(f"{partner}: signing key {ring.signer(partner).key_id}")
+                click.echo(f"{partner}: receipt keys {', '.join(ring.public_keys(partner, receipts=True))}")
             except KeyFileError as exc:
                 problems.append(str(exc))
         if problems:
@@ -181,7 +191,7 @@ def publish() -> None:
         publisher = build_publisher(settings, bootstrap, engine, metrics=metrics)
     except (PolicyError, KeyFileError) as exc:
         raise _fail(str(exc)) from None
-    ensure_topics(bootstrap, publisher.all_topics(), settings.partitions)
+    ensure_topics(bootstrap, publisher.all_topics(), settings.partitions, replication_factor=settings.replication_factor)
     server = _metrics_server(metrics, settings)
     partners = ", ".join(publisher.policy.partners)
     click.echo(

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import CompoundSelect, Insert, Table, bindparam, select, union_all, update
+from sqlalchemy import CompoundSelect, Insert, Table, bindparam, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from detectors import Finding
@@ -332,6 +332,8 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
         .where(alerts.c.id.in_(ids), alerts.c.grouped.is_(False), alerts.c.has_subject.is_(True))
         .order_by(alerts.c.id)
     ).all()
+    # Decided in memory first, written in a few bulk statements after: a case id not yet in the store
+    # is a negative placeholder until the batch's new cases are inserted.
     case_of: dict[int, int | None] = {}  # this batch's decisions, and candidates' cases as read
     title_of: dict[int, str] = {}
     keys_of = {alert_id: grouping.block_keys(skel) if not agency else [] for alert_id, _t, skel, agency, _n in pending}
@@ -340,16 +342,20 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
         case_of[cid], title_of[cid] = ccase, ctitle or ""
     local_skeletons: dict[int, str] = {}
     local_blocks: dict[int, list[int]] = defaultdict(list)
-    agency_cases: dict[str, int] = {}
+    agency_placeholder: dict[str, int] = {}
+    agency_names: dict[str, str | None] = {}
+    new_case_titles: list[str] = []  # placeholder -(i + 1) → title
+    stored_joins: dict[int, int] = {}  # stored alert id → the (placeholder) case it now opens
     joins: Counter[int] = Counter()
     block_rows = []
     for alert_id, title, skel, agency, agency_name in pending:
         keys = keys_of[alert_id] or grouping.block_keys(skel)
         case_id = None
         if agency:
-            if agency not in agency_cases:
-                agency_cases[agency] = _agency_case(session, agency, agency_name, now)
-            case_id = agency_cases[agency]
+            if agency not in agency_placeholder:
+                agency_names[agency] = agency_name
+                agency_placeholder[agency] = -1_000_000_000 - len(agency_placeholder)
+            case_id = agency_placeholder[agency]
         elif keys:
             candidates: dict[int, str] = {}
             for k in keys:
@@ -362,10 +368,12 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
             if match is not None:
                 case_id = case_of.get(match)
                 if case_id is None:
-                    case_id = _new_case(session, title_of.get(match, ""), now)
+                    new_case_titles.append(title_of.get(match, ""))
+                    case_id = -len(new_case_titles)
                     case_of[match] = case_id
                     joins[case_id] += 1
-                    session.execute(update(alerts).where(alerts.c.id == match).values(case_id=case_id))
+                    if match in stored:
+                        stored_joins[match] = case_id
         case_of[alert_id] = case_id
         title_of[alert_id] = title or ""
         if case_id is not None:
@@ -377,9 +385,21 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
                 block_rows.append({"key": k, "alert_id": alert_id})
     if not pending:
         return
+    real = _new_cases(session, new_case_titles, now)
+    by_agency = _agency_cases(session, agency_names, now)
+    real.update({placeholder: by_agency[agency] for agency, placeholder in agency_placeholder.items()})
+
+    def resolved(case_id: int | None) -> int | None:
+        return real[case_id] if case_id is not None and case_id < 0 else case_id
+
+    if stored_joins:
+        session.execute(
+            update(alerts).where(alerts.c.id == bindparam("b_id")).values(case_id=bindparam("b_case")),
+            [{"b_id": cid, "b_case": resolved(case)} for cid, case in stored_joins.items()],
+        )
     session.execute(
         update(alerts).where(alerts.c.id == bindparam("b_id")).values(grouped=True, case_id=bindparam("b_case")),
-        [{"b_id": alert_id, "b_case": case_of[alert_id]} for alert_id, *_ in pending],
+        [{"b_id": alert_id, "b_case": resolved(case_of[alert_id])} for alert_id, *_ in pending],
     )
     if block_rows:
         session.execute(insert_ignoring(session, blocks, ["key", "alert_id"]), block_rows)
@@ -389,12 +409,18 @@ def group_alerts(session: Session, alert_ids: Iterable[int], now: dt.datetime, t
             update(cases)
             .where(cases.c.id == bindparam("b_id"))
             .values(alert_count=cases.c.alert_count + bindparam("b_n"), updated_at=now),
-            [{"b_id": cid, "b_n": n} for cid, n in joins.items()],
+            [{"b_id": resolved(cid), "b_n": n} for cid, n in joins.items()],
         )
 
 
 _KEYS_PER_QUERY = 200  # SQLite allows 500 terms in a compound SELECT
 _NO_KEY = -1  # block keys are CRC32 values, never negative
+
+
+_NEWEST_PER_KEY_PG = text(
+    "SELECT k.key, b.alert_id FROM unnest(CAST(:keys AS BIGINT[])) AS k(key) CROSS JOIN LATERAL "
+    "(SELECT alert_id FROM alert_blocks WHERE alert_blocks.key = k.key ORDER BY alert_id DESC LIMIT :n) AS b"
+)
 
 
 @functools.cache
@@ -427,6 +453,11 @@ def _stored_candidates(
     alerts, subjects = AlertRow.__table__, SubjectRow.__table__
     by_key: dict[int, list[int]] = defaultdict(list)
     ordered = sorted(keys)
+    if session.get_bind().dialect.name == "postgresql":
+        # One LATERAL index scan per key, all keys in one array parameter and one round trip.
+        for key, alert_id in session.execute(_NEWEST_PER_KEY_PG, {"keys": ordered, "n": MAX_CANDIDATES}):
+            by_key[key].append(alert_id)
+        ordered = []
     statement = _newest_per_key()
     for start in range(0, len(ordered), _KEYS_PER_QUERY):
         chunk = ordered[start : start + _KEYS_PER_QUERY]
@@ -450,9 +481,13 @@ def _stored_candidates(
     return by_key, found
 
 
-def _agency_case(session: Session, key: str, name: str | None, now: dt.datetime) -> int:
+def _agency_cases(session: Session, names: Mapping[str, str | None], now: dt.datetime) -> dict[Any, int]:
+    """The case id of each agency key, creating the missing ones (two statements for the whole batch)."""
+    if not names:
+        return {}
+    cases = CaseRow.__table__
     session.execute(
-        insert_ignoring(session, CaseRow.__table__, ["key"]),
+        insert_ignoring(session, cases, ["key"]),
         [
             {
                 "kind": "agency",
@@ -462,19 +497,41 @@ def _agency_case(session: Session, key: str, name: str | None, now: dt.datetime)
                 "created_at": now,
                 "updated_at": now,
             }
+            for key, name in names.items()
         ],
     )
-    case_id = session.scalar(select(CaseRow.id).where(CaseRow.key == key))
-    assert case_id is not None
-    return case_id
+    found: dict[Any, int] = {}
+    keys = sorted(names)
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        found.update(
+            (key, case_id)
+            for key, case_id in session.execute(select(cases.c.key, cases.c.id).where(cases.c.key.in_(chunk)))
+        )
+    return found
 
 
-def _new_case(session: Session, title: str, now: dt.datetime) -> int:
+def _new_cases(session: Session, titles: list[str], now: dt.datetime) -> dict[Any, int]:
+    """Insert one near-duplicate case per title; returns placeholder -(i + 1) → the new case id."""
+    if not titles:
+        return {}
     cases = CaseRow.__table__
-    case_id = session.scalar(
-        cases.insert()
-        .values(kind="near_duplicate", key=None, title=title[:500], alert_count=0, created_at=now, updated_at=now)
-        .returning(cases.c.id)
+    rows = (
+        session.execute(
+            cases.insert().returning(cases.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "kind": "near_duplicate",
+                    "key": None,
+                    "title": title[:500],
+                    "alert_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for title in titles
+            ],
+        )
+        .scalars()
+        .all()
     )
-    assert case_id is not None
-    return int(case_id)
+    return {-(i + 1): int(case_id) for i, case_id in enumerate(rows)}

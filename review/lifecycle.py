@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 STATUSES = ("new", "in_review", "confirmed", "dismissed", "escalated", "shared")
@@ -10,6 +11,9 @@ DISMISS_REASONS = ("false_positive", "duplicate", "out_of_scope")
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 CATEGORIES = ("fake_recruitment", "discrimination", "personal_data")
 ROLES = ("reviewer", "supervisor", "auditor")
+# Partner departments a supervisor may share with. The real list is the sharing policy's partners:
+# the composition root (hrwatch/) reads sharing/policy.toml and passes them to ReviewQueue(share_partners=…)
+# — review/ never reads the policy itself. This default serves a queue built without one (tests, tools).
 PARTNERS = ("police", "market", "tax")
 
 # Hours from an alert entering the queue to its decision being due, by severity.
@@ -68,8 +72,18 @@ def can(role: str, capability: str) -> bool:
     return role in CAPABILITIES.get(capability, frozenset())
 
 
-def check_transition(action_name: str, status: str, role: str, reason: str | None, partners: tuple[str, ...]) -> str:
-    """The status `action_name` leads to from `status`, or LifecycleError saying why it is not allowed."""
+def check_transition(
+    action_name: str,
+    status: str,
+    role: str,
+    reason: str | None,
+    partners: tuple[str, ...],
+    known_partners: Sequence[str] = PARTNERS,
+) -> str:
+    """The status `action_name` leads to from `status`, or LifecycleError saying why it is not allowed.
+
+    `known_partners`: whom `share` may name (the sharing policy's partners, as the queue was given them).
+    """
     action = ACTIONS.get(action_name)
     if action is None:
         raise LifecycleError("unknown_action", f"unknown action {action_name!r}; one of {', '.join(ACTIONS)}")
@@ -85,12 +99,14 @@ def check_transition(action_name: str, status: str, role: str, reason: str | Non
     if action_name != "dismiss" and reason is not None:
         raise LifecycleError("unexpected_reason", "only dismiss takes a reason")
     if action_name == "share":
+        if not known_partners:
+            raise LifecycleError("partners_required", "no partner departments are configured for sharing")
         if not partners:
-            raise LifecycleError("partners_required", f"share needs partners: any of {', '.join(PARTNERS)}")
-        unknown = [p for p in partners if p not in PARTNERS]
+            raise LifecycleError("partners_required", f"share needs partners: any of {', '.join(known_partners)}")
+        unknown = [p for p in partners if p not in known_partners]
         if unknown:
             raise LifecycleError(
-                "unknown_partner", f"unknown partner(s) {', '.join(unknown)}; any of {', '.join(PARTNERS)}"
+                "unknown_partner", f"unknown partner(s) {', '.join(unknown)}; any of {', '.join(known_partners)}"
             )
     elif partners:
         raise LifecycleError("unexpected_partners", "only share takes partners")
@@ -130,3 +146,9 @@ SEVERITY_LABELS = {"critical": "严重", "high": "高", "medium": "中", "low": 
 CATEGORY_LABELS = {"fake_recruitment": "虚假招聘", "discrimination": "就业歧视", "personal_data": "泄露个人信息"}
 ROLE_LABELS = {"reviewer": "审核员", "supervisor": "主管", "auditor": "审计员"}
 PARTNER_LABELS = {"police": "公安", "market": "市场监管", "tax": "税务"}
+
+
+def partner_labels(partners: Sequence[str], names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A label per partner: the short Chinese one above, else the display name given (the policy's), else the name."""
+    names = names or {}
+    return {p: PARTNER_LABELS.get(p) or names.get(p) or p for p in partners}

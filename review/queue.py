@@ -23,6 +23,7 @@ from review.lifecycle import (
     ACTIONS,
     DISMISS_REASONS,
     OPEN_STATUSES,
+    PARTNERS,
     SEVERITY_RANK,
     LifecycleError,
     can,
@@ -66,9 +67,15 @@ class ReviewQueue(Accounts):
     """The queue over one database (SQLite or PostgreSQL); thread-safe, one short transaction per call."""
 
     def __init__(
-        self, engine: Engine, *, duplicate_threshold: float = 90.0, clock: Callable[[], dt.datetime] | None = None
+        self,
+        engine: Engine,
+        *,
+        duplicate_threshold: float = 90.0,
+        clock: Callable[[], dt.datetime] | None = None,
+        share_partners: Sequence[str] = PARTNERS,
     ) -> None:
         self.engine = engine
+        self.share_partners = tuple(share_partners)  # whom `share` may name: the sharing policy's, from hrwatch/
         self.duplicate_threshold = duplicate_threshold
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -81,13 +88,14 @@ class ReviewQueue(Accounts):
         return cls(make_engine(url, password), **kwargs)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ReviewQueue:
-        """The queue on HRWATCH_DATABASE_URL (and HRWATCH_DATABASE_PASSWORD)."""
+    def from_settings(cls, settings: Any, **kwargs: Any) -> ReviewQueue:
+        """The queue on HRWATCH_DATABASE_URL (and HRWATCH_DATABASE_PASSWORD); `kwargs` as for the constructor."""
         secret = getattr(settings, "database_password", None)
         return cls.open(
             settings.database_url,
             password=secret.get_secret_value() if secret else None,
             duplicate_threshold=getattr(settings, "review_duplicate_threshold", 90.0),
+            **kwargs,
         )
 
     def migrate(self) -> None:
@@ -345,7 +353,7 @@ class ReviewQueue(Accounts):
             if alert is None:
                 raise NotFound("alert_not_found", f"no alert {alert_id}")
             try:
-                target = check_transition(action, alert.status, actor.role, reason, partners)
+                target = check_transition(action, alert.status, actor.role, reason, partners, self.share_partners)
             except LifecycleError as exc:
                 raise _lifecycle_error(exc) from None
             if expected_version is not None and expected_version != alert.version:

@@ -3,6 +3,8 @@
 Personal-information law asks a processor that provides personal information to another party to
 keep a record of the provision; the share log is that record (one row per finding and partner,
 written before the envelope leaves, never rewritten except to note its delivery and receipt).
+Retractions and reinstatements sent later are their own append-only record (`share_retractions`):
+each audit entry says whether the provision currently stands, and `notices()` lists them all.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from dataclasses import dataclass, fields
 from typing import IO
 
 import orjson
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
-from sharing.models import ShareLogRow
+from sharing.models import ShareLogRow, ShareRetractionRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +49,35 @@ class AuditEntry:
     topic: str
     receipt_status: str
     receipted_at: str
+    standing: str  # shared | retracted | reinstated (the latest notice about this provision)
+    retraction_reason: str  # of the standing retraction
+    retracted_at: str  # when the retraction was sent ("" while not yet acknowledged)
+    retraction_receipt: str
 
 
 COLUMNS = tuple(f.name for f in fields(AuditEntry))
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeEntry:
+    """One retraction or reinstatement sent to a partner."""
+
+    sent_at: str
+    partner: str
+    kind: str
+    finding_id: str
+    notice_id: str
+    original_envelope_id: str
+    retraction_id: str
+    reason: str
+    alert_id: str
+    decided_at: str
+    topic: str
+    receipt_status: str
+    receipted_at: str
+
+
+NOTICE_COLUMNS = tuple(f.name for f in fields(NoticeEntry))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +105,17 @@ def _joined(text: str) -> str:
 
 def entries(engine: Engine, query: AuditQuery = AuditQuery()) -> Iterator[AuditEntry]:
     """Audit entries matching the query, oldest first."""
-    q = select(ShareLogRow)
+    latest = (
+        select(func.max(ShareRetractionRow.seq).label("seq"))
+        .group_by(ShareRetractionRow.finding_id, ShareRetractionRow.partner)
+        .subquery()
+    )
+    notice = aliased(
+        ShareRetractionRow, select(ShareRetractionRow).join(latest, ShareRetractionRow.seq == latest.c.seq).subquery()
+    )
+    q = select(ShareLogRow, notice).outerjoin(
+        notice, and_(notice.finding_id == ShareLogRow.finding_id, notice.partner == ShareLogRow.partner)
+    )
     if not query.include_unsent:
         q = q.where(ShareLogRow.sent_at.is_not(None))
     if query.partner:
@@ -94,7 +132,8 @@ def entries(engine: Engine, query: AuditQuery = AuditQuery()) -> Iterator[AuditE
         q = q.where(ShareLogRow.finding_id == query.finding_id)
     q = q.order_by(ShareLogRow.sent_at, ShareLogRow.created_at, ShareLogRow.partner, ShareLogRow.finding_id)
     with Session(engine) as s:
-        for row in s.scalars(q.execution_options(yield_per=1000)):
+        for row, last in s.execute(q.execution_options(yield_per=1000)):
+            retracted = last is not None and last.kind == "retraction"
             yield AuditEntry(
                 shared_at=_iso(row.sent_at),
                 partner=row.partner,
@@ -119,15 +158,57 @@ def entries(engine: Engine, query: AuditQuery = AuditQuery()) -> Iterator[AuditE
                 topic=row.topic,
                 receipt_status=row.receipt_status or "",
                 receipted_at=_iso(row.receipted_at),
+                standing="shared" if last is None else ("retracted" if retracted else "reinstated"),
+                retraction_reason=last.reason if retracted else "",
+                retracted_at=_iso(last.sent_at) if retracted else "",
+                retraction_receipt=(last.receipt_status or "") if retracted else "",
             )
 
 
-def write_csv(rows: Iterable[AuditEntry], out: IO[str]) -> int:
-    """Write entries as CSV with a header row (lists joined with '; '); returns how many rows."""
+def notices(engine: Engine, query: AuditQuery = AuditQuery()) -> Iterator[NoticeEntry]:
+    """Retractions and reinstatements matching the query (partner, times bound `sent_at`, finding), in the order sent."""
+    r = ShareRetractionRow
+    q = select(r)
+    if not query.include_unsent:
+        q = q.where(r.sent_at.is_not(None))
+    if query.partner:
+        q = q.where(r.partner == query.partner)
+    if query.since:
+        q = q.where(r.sent_at >= query.since)
+    if query.until:
+        q = q.where(r.sent_at < query.until)
+    if query.finding_id:
+        q = q.where(r.finding_id == query.finding_id)
+    with Session(engine) as s:
+        for row in s.scalars(q.order_by(r.seq).execution_options(yield_per=1000)):
+            yield NoticeEntry(
+                sent_at=_iso(row.sent_at),
+                partner=row.partner,
+                kind=row.kind,
+                finding_id=row.finding_id,
+                notice_id=row.notice_id,
+                original_envelope_id=row.original_envelope_id,
+                retraction_id=row.retraction_id or "",
+                reason=row.reason,
+                alert_id=row.alert_id or "",
+                decided_at=_iso(row.decided_at),
+                topic=row.topic,
+                receipt_status=row.receipt_status or "",
+                receipted_at=_iso(row.receipted_at),
+            )
+
+
+def write_csv(
+    rows: Iterable[AuditEntry] | Iterable[NoticeEntry], out: IO[str], columns: tuple[str, ...] = COLUMNS
+) -> int:
+    """Write entries as CSV with a header row (lists joined with '; '); returns how many rows.
+
+    `columns=NOTICE_COLUMNS` for the entries of `notices()`.
+    """
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     n = 0
     for entry in rows:
-        writer.writerow([getattr(entry, c) for c in COLUMNS])
+        writer.writerow([getattr(entry, c) for c in columns])
         n += 1
     return n

@@ -19,30 +19,50 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from sharing.keygen import KeyFileError, key_id, parse_private_key, parse_public_key, private_key_path, public_key_path
+from sharing.keygen import (
+    KeyFileError,
+    key_id,
+    parse_private_key,
+    parse_public_key,
+    private_key_path,
+    public_key_path,
+    receipt_key_name,
+)
 
 SCHEMA = "hr.share.envelope.v1"
+RETRACTION_SCHEMA = "hr.share.retraction.v1"
+RECEIPT_SCHEMA = "hr.share.receipt.v1"
 _DOMAIN = SCHEMA.encode() + b"\n"
+# The JSON Schema file of each signed message kind (all in sharing/).
+SCHEMA_FILES = {
+    SCHEMA: "envelope.v1.json",
+    RETRACTION_SCHEMA: "retraction.v1.json",
+    RECEIPT_SCHEMA: "receipt.v1.json",
+}
 
 
 @cache
-def envelope_schema() -> dict[str, Any]:
-    """The parsed JSON Schema sharing/envelope.v1.json."""
-    return json.loads(Path(__file__).with_name("envelope.v1.json").read_text("utf-8"))
+def envelope_schema(name: str = SCHEMA) -> dict[str, Any]:
+    """The parsed JSON Schema of a signed message kind (default sharing/envelope.v1.json)."""
+    return json.loads(Path(__file__).with_name(SCHEMA_FILES[name]).read_text("utf-8"))
 
 
 @cache
-def _validator() -> Any:
+def _validator(name: str = SCHEMA) -> Any:
     import jsonschema
 
-    return jsonschema.Draft202012Validator(envelope_schema(), format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(envelope_schema(name), format_checker=jsonschema.FormatChecker())
 
 
-def canonical_bytes(envelope: Mapping[str, Any]) -> bytes:
-    """The bytes the signature covers: every member except `signature`, canonical JSON, with the domain prefix."""
+def canonical_bytes(envelope: Mapping[str, Any], domain: bytes = _DOMAIN) -> bytes:
+    """The bytes the signature covers: every member except `signature`, canonical JSON, with the domain prefix.
+
+    The domain is the message's schema name: an envelope's signature never verifies as a
+    retraction's or a receipt's, even where the same key signs both.
+    """
     body = {k: v for k, v in envelope.items() if k != "signature"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return _DOMAIN + text.encode("utf-8")
+    return domain + text.encode("utf-8")
 
 
 def envelope_id(finding_id: str, partner: str) -> str:
@@ -78,11 +98,11 @@ def unsigned_envelope(
     }
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -94,10 +114,11 @@ class EnvelopeSigner:
         self.key_id = key_id(private_key.public_key())
 
     def sign(self, unsigned: Mapping[str, Any]) -> dict[str, Any]:
-        """The envelope with `signer` and `signature` set."""
+        """The envelope (or retraction, or receipt: its `schema` is the signature's domain) with `signer` and `signature` set."""
         envelope = dict(unsigned)
         envelope["signer"] = {"alg": "Ed25519", "key_id": self.key_id}
-        envelope["signature"] = _b64(self._key.sign(canonical_bytes(envelope)))
+        domain = str(envelope.get("schema", SCHEMA)).encode() + b"\n"
+        envelope["signature"] = b64(self._key.sign(canonical_bytes(envelope, domain)))
         return envelope
 
 
@@ -118,86 +139,123 @@ class EnvelopeVerifier:
         self.public_keys = dict(public_keys)
 
     def verify(self, raw: bytes | None, message_key: bytes | None = None) -> dict[str, Any]:
-        """The verified envelope, or EnvelopeRejected (malformed, schema, foreign_partner, unknown_key, bad_signature, key_mismatch)."""
-        if not raw:
-            raise EnvelopeRejected("malformed", "empty message")
-        try:
-            envelope = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise EnvelopeRejected("malformed", f"not JSON: {exc}") from None
-        if not isinstance(envelope, dict):
-            raise EnvelopeRejected("malformed", f"a JSON {type(envelope).__name__}, not an object")
-        if envelope.get("schema") != SCHEMA:
-            raise EnvelopeRejected("schema", f"schema {envelope.get('schema')!r}, expected {SCHEMA!r}")
-        errors = sorted(_validator().iter_errors(envelope), key=lambda e: list(e.absolute_path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.absolute_path) or "(top)"
-            raise EnvelopeRejected("schema", f"{where}: {first.message}")
-        if envelope["partner"] != self.partner:
-            raise EnvelopeRejected("foreign_partner", f"addressed to {envelope['partner']!r}, this is {self.partner!r}")
-        kid = envelope["signer"]["key_id"]
-        public_key = self.public_keys.get(kid)
-        if public_key is None:
-            raise EnvelopeRejected("unknown_key", f"signed with key {kid}, not a key trusted for {self.partner!r}")
-        try:
-            public_key.verify(_unb64(envelope["signature"]), canonical_bytes(envelope))
-        except (InvalidSignature, ValueError):
-            raise EnvelopeRejected(
-                "bad_signature", "the signature does not match the content (tampered or forged)"
-            ) from None
-        if envelope["envelope_id"] != envelope_id(envelope["finding_id"], envelope["partner"]):
+        """The verified envelope or retraction notice (its `schema` says which), or EnvelopeRejected
+        (malformed, schema, foreign_partner, unknown_key, bad_signature, key_mismatch)."""
+        envelope = check_signed(raw, (SCHEMA, RETRACTION_SCHEMA), self.public_keys, self.partner)
+        if envelope["schema"] == SCHEMA and envelope["envelope_id"] != envelope_id(
+            envelope["finding_id"], envelope["partner"]
+        ):
             raise EnvelopeRejected("schema", "envelope_id does not belong to this finding and partner")
         if message_key is not None and message_key != envelope["finding_id"].encode():
             raise EnvelopeRejected("key_mismatch", "the message key is not the envelope's finding id")
         return envelope
 
 
+def parse_signed(raw: bytes | None, schemas: tuple[str, ...]) -> dict[str, Any]:
+    """A message parsed and checked against its JSON Schema (one of `schemas`), signature not yet checked."""
+    if not raw:
+        raise EnvelopeRejected("malformed", "empty message")
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EnvelopeRejected("malformed", f"not JSON: {exc}") from None
+    if not isinstance(message, dict):
+        raise EnvelopeRejected("malformed", f"a JSON {type(message).__name__}, not an object")
+    if message.get("schema") not in schemas:
+        expected = " or ".join(repr(s) for s in schemas)
+        raise EnvelopeRejected("schema", f"schema {message.get('schema')!r}, expected {expected}")
+    errors = sorted(_validator(message["schema"]).iter_errors(message), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top)"
+        raise EnvelopeRejected("schema", f"{where}: {first.message}")
+    return message
+
+
+def check_signed(
+    raw: bytes | None, schemas: tuple[str, ...], public_keys: Mapping[str, Ed25519PublicKey], partner: str
+) -> dict[str, Any]:
+    """Parse, validate, check the message names `partner` and carries a valid signature by one of `public_keys`."""
+    message = parse_signed(raw, schemas)
+    if message["partner"] != partner:
+        raise EnvelopeRejected("foreign_partner", f"addressed to {message['partner']!r}, this is {partner!r}")
+    kid = message["signer"]["key_id"]
+    public_key = public_keys.get(kid)
+    if public_key is None:
+        raise EnvelopeRejected("unknown_key", f"signed with key {kid}, not a key trusted for {partner!r}")
+    domain = message["schema"].encode() + b"\n"
+    try:
+        public_key.verify(unb64(message["signature"]), canonical_bytes(message, domain))
+    except (InvalidSignature, ValueError):
+        raise EnvelopeRejected(
+            "bad_signature", "the signature does not match the content (tampered or forged)"
+        ) from None
+    return message
+
+
 @dataclass(frozen=True)
 class KeyRing:
     """Where keys come from: values given inline (settings/env: PEM or base64 of raw bytes) first, then files in `directory`.
 
-    `<partner>.key` holds the private key the sender signs that partner's envelopes with;
-    `<partner>.pub` the public key the partner verifies them with.
+    Two key pairs per partner, one per direction:
+    - `<partner>.key` signs what hrwatch sends the partner (envelopes, retractions); the partner verifies
+      with `<partner>.pub` (and `<partner>.*.pub`, rotation).
+    - `<partner>-receipts.key` is the partner's own: its subscriber signs receipts with it; hrwatch verifies
+      them with `<partner>-receipts.pub` (and `<partner>-receipts.*.pub`). `-` is not allowed in partner
+      names, so neither pair's files can be mistaken for the other's.
     """
 
     directory: Path | None = None
     signing: Mapping[str, str] = field(default_factory=dict)
     verifying: Mapping[str, str] = field(default_factory=dict)
     env_prefix: str = "HRWATCH_SHARE_"  # only for messages: where a missing key could be set
+    receipt_signing: Mapping[str, str] = field(default_factory=dict)
+    receipt_verifying: Mapping[str, str] = field(default_factory=dict)
 
-    def signer(self, partner: str) -> EnvelopeSigner:
-        """The signer for a partner channel; KeyFileError names the setting and the file to provide."""
-        if partner in self.signing:
-            where = f"{self.env_prefix}SIGNING_KEYS__{partner.upper()}"
-            return EnvelopeSigner(parse_private_key(self.signing[partner], where))
-        path = private_key_path(self.directory, partner) if self.directory else None
+    def signer(self, partner: str, *, receipts: bool = False) -> EnvelopeSigner:
+        """The signer for a partner channel (or, `receipts`, the partner's receipt key); KeyFileError names what to provide."""
+        inline, setting, name = self._where(partner, receipts, signing=True)
+        if partner in inline:
+            return EnvelopeSigner(parse_private_key(inline[partner], setting))
+        path = private_key_path(self.directory, name) if self.directory else None
         if path is None or not path.exists():
+            command = f"hrwatch share keygen {partner}" + (" --receipts" if receipts else "")
             raise KeyFileError(
-                f"no signing key for partner {partner!r}: set {self.env_prefix}SIGNING_KEYS__{partner.upper()} or "
-                f"create {path or '<HRWATCH_SHARE_KEY_DIR>/' + partner + '.key'} (hrwatch share keygen {partner})"
+                f"no {'receipt ' if receipts else ''}signing key for partner {partner!r}: set {setting} or "
+                f"create {path or '<HRWATCH_SHARE_KEY_DIR>/' + name + '.key'} ({command})"
             )
         return EnvelopeSigner(parse_private_key(_read(path), str(path)))
 
-    def public_keys(self, partner: str) -> dict[str, Ed25519PublicKey]:
-        """The keys trusted for a partner's envelopes, by key id: the inline one, or `<partner>.pub` and `<partner>.*.pub` (rotation)."""
-        if partner in self.verifying:
-            key = parse_public_key(self.verifying[partner], f"{self.env_prefix}VERIFY_KEYS__{partner.upper()}")
+    def public_keys(self, partner: str, *, receipts: bool = False) -> dict[str, Ed25519PublicKey]:
+        """The keys trusted for a partner's envelopes (or, `receipts`, for its receipts), by key id:
+        the inline one, or `<name>.pub` and `<name>.*.pub` (rotation)."""
+        inline, setting, name = self._where(partner, receipts, signing=False)
+        if partner in inline:
+            key = parse_public_key(inline[partner], setting)
             return {key_id(key): key}
         paths: list[Path] = []
         if self.directory is not None:
-            main = public_key_path(self.directory, partner)
-            paths = ([main] if main.exists() else []) + sorted(Path(self.directory).glob(f"{partner}.*.pub"))
+            main = public_key_path(self.directory, name)
+            paths = ([main] if main.exists() else []) + sorted(Path(self.directory).glob(f"{name}.*.pub"))
         if not paths:
             raise KeyFileError(
-                f"no public key for partner {partner!r}: set {self.env_prefix}VERIFY_KEYS__{partner.upper()} or put "
-                f"{partner}.pub into {self.directory or '<HRWATCH_SHARE_KEY_DIR>'}"
+                f"no {'receipt ' if receipts else ''}public key for partner {partner!r}: set {setting} or put "
+                f"{name}.pub into {self.directory or '<HRWATCH_SHARE_KEY_DIR>'}"
             )
         keys = [parse_public_key(_read(p), str(p)) for p in paths]
         return {key_id(k): k for k in keys}
 
     def verifier(self, partner: str) -> EnvelopeVerifier:
         return EnvelopeVerifier(partner, self.public_keys(partner))
+
+    def _where(self, partner: str, receipts: bool, *, signing: bool) -> tuple[Mapping[str, str], str, str]:
+        """(inline values, their setting's name, the key files' base name) for one key of a partner."""
+        kind = ("SIGNING" if signing else "VERIFY") + "_KEYS__"
+        if receipts:
+            inline = self.receipt_signing if signing else self.receipt_verifying
+            return inline, f"{self.env_prefix}RECEIPT_{kind}{partner.upper()}", receipt_key_name(partner)
+        inline = self.signing if signing else self.verifying
+        return inline, f"{self.env_prefix}{kind}{partner.upper()}", partner
 
 
 def _read(path: Path) -> bytes:

@@ -3,6 +3,7 @@
 Run it where hrwatch is not installed too (a partner's machine, a key ceremony):
 
     python sharing/keygen.py police --dir keys        # keys/police.key (private, 0600) + keys/police.pub
+    python sharing/keygen.py police --receipts --dir partner-keys   # at the partner: police-receipts.key + .pub
 
 The private key stays with the sender (hrwatch signs every envelope for `police` with it); the
 public key goes to the partner, whose subscriber verifies with it. One pair per partner channel:
@@ -35,6 +36,11 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+def receipt_key_name(partner: str) -> str:
+    """The base name of a partner's own receipt-signing key pair (`-` never occurs in a partner name)."""
+    return f"{partner}-receipts"
+
+
 def private_key_path(directory: Path, partner: str) -> Path:
     return Path(directory) / f"{partner}.key"
 
@@ -43,13 +49,18 @@ def public_key_path(directory: Path, partner: str) -> Path:
     return Path(directory) / f"{partner}.pub"
 
 
-def generate(partner: str, directory: Path, *, force: bool = False) -> tuple[Path, Path, str]:
-    """Write `<partner>.key` (PKCS#8 PEM, mode 0600) and `<partner>.pub` (SubjectPublicKeyInfo PEM); returns both and the key id."""
+def generate(partner: str, directory: Path, *, force: bool = False, receipts: bool = False) -> tuple[Path, Path, str]:
+    """Write `<partner>.key` (PKCS#8 PEM, mode 0600) and `<partner>.pub` (SubjectPublicKeyInfo PEM); returns both and the key id.
+
+    `receipts`: the partner's own pair for signing its receipts, `<partner>-receipts.key` (stays with
+    the partner) and `<partner>-receipts.pub` (goes to hrwatch).
+    """
     if not PARTNER_NAME.match(partner):
         raise ValueError(f"partner name {partner!r} must be lower-case letters, digits and _ (at most 32)")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    private_path, public_path = private_key_path(directory, partner), public_key_path(directory, partner)
+    name = receipt_key_name(partner) if receipts else partner
+    private_path, public_path = private_key_path(directory, name), public_key_path(directory, name)
     if not force and (private_path.exists() or public_path.exists()):
         raise FileExistsError(f"{private_path} or {public_path} exists; pass --force to replace the key pair")
     key = Ed25519PrivateKey.generate()
@@ -103,14 +114,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("partner", help="partner name as in the sharing policy (police, market, tax, …)")
     parser.add_argument("--dir", default="keys", help="directory for <partner>.key and <partner>.pub (default keys/)")
     parser.add_argument("--force", action="store_true", help="replace an existing key pair")
+    parser.add_argument(
+        "--receipts",
+        action="store_true",
+        help="the partner's own pair for signing receipts: run it at the partner, give <partner>-receipts.pub to hrwatch",
+    )
     args = parser.parse_args(argv)
     try:
-        private_path, public_path, kid = generate(args.partner, Path(args.dir), force=args.force)
+        private_path, public_path, kid = generate(
+            args.partner, Path(args.dir), force=args.force, receipts=args.receipts
+        )
     except (ValueError, FileExistsError) as exc:
         print(f"keygen: {exc}", file=sys.stderr)
         return 2
-    print(f"private key (keep with the sender): {private_path}")
-    print(f"public key (give to {args.partner}): {public_path}")
+    if args.receipts:
+        print(f"private key (keep at {args.partner}, signs its receipts): {private_path}")
+        print(f"public key (give to hrwatch): {public_path}")
+    else:
+        print(f"private key (keep with the sender): {private_path}")
+        print(f"public key (give to {args.partner}): {public_path}")
     print(f"key id: {kid}")
     return 0
 

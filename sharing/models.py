@@ -1,10 +1,10 @@
-"""SQLAlchemy models of the sharing state in the store (migration 0003): share log (audit + outbox), held findings, review states."""
+"""SQLAlchemy models of the sharing state in the store (migrations 0003, 0005): share log (audit + outbox), held findings, review states, retractions."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from review.models import Base
@@ -87,3 +87,42 @@ class ShareReviewRow(Base):
     event_id: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     requested_partners: Mapped[str] = mapped_column(Text)  # JSON list: partners a supervisor shared it with
+    reason: Mapped[str | None] = mapped_column(String(40))  # of a dismissal (0005): the retraction's reason category
+
+    # The sweep looks at recent decisions (a dismissal racing a share made by another publisher).
+    __table_args__ = (Index("ix_share_reviews_decided", "decided_at"),)
+
+
+class ShareRetractionRow(Base):
+    """A retraction of a shared finding (it was dismissed in the queue), or a reinstatement withdrawing one
+    (reopened and confirmed again), for one partner: audit record and outbox, like the share log.
+
+    Append-only (database triggers): rows change only in `sent_at`, `receipt_status`, `receipted_at`.
+    A pair's notices alternate retraction, reinstatement, retraction, …; `seq` orders them.
+    """
+
+    __tablename__ = "share_retractions"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_id: Mapped[str] = mapped_column(String(32))  # the notice's envelope_id
+    kind: Mapped[str] = mapped_column(String(20))  # retraction | reinstatement
+    finding_id: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str] = mapped_column(String(32))
+    original_envelope_id: Mapped[str] = mapped_column(String(32))
+    retraction_id: Mapped[str | None] = mapped_column(String(32))  # for a reinstatement: the retraction it withdraws
+    reason: Mapped[str] = mapped_column(String(40))
+    alert_id: Mapped[str | None] = mapped_column(String(40))
+    review_event_id: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    topic: Mapped[str] = mapped_column(String(249))
+    envelope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    receipt_status: Mapped[str | None] = mapped_column(String(20))  # accepted | rejected
+    receipted_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        UniqueConstraint("notice_id", name="uq_share_retractions_notice_id"),
+        Index("ix_share_retractions_pair", "finding_id", "partner", "seq"),
+        Index("ix_share_retractions_sent", "sent_at"),
+    )

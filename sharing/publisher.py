@@ -5,6 +5,10 @@ partner) is claimed in SQL, with the signed envelope, before the envelope is pub
 that conflicts means "shared already" and nothing is sent. Rows claimed but not acknowledged by
 the broker (a crash in between) are re-sent with the same bytes by the periodic sweep, so a
 partner may see an envelope twice after a crash, never two different envelopes for one pair.
+
+A shared finding that the queue dismisses later is retracted (sharing/retractions.py), the same
+way: claimed in the decision's transaction, published after it, re-sent until acknowledged.
+Receipts count only when signed by the partner's receipt key (sharing/receipts.py).
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from sqlalchemy.orm import Session
 
 from schemas.registry import fast_validator
 from sharing.consuming import ConsumerService, ConsumerSettings, make_consumer, send_all
-from sharing.envelope import EnvelopeSigner, KeyRing, unsigned_envelope
+from sharing.envelope import EnvelopeRejected, EnvelopeSigner, KeyRing, unsigned_envelope
 from sharing.metrics import ShareMetrics
 from sharing.minimise import minimise
 from sharing.policy import SharingPolicy
+from sharing.receipts import ReceiptVerifier, claimed_partner
+from sharing.retractions import Notice, Retractions
 from sharing.routing import Plan, ReviewState, organisation_of, plan_share
 from sharing.state import Held, Pair, ShareState
 from sharing.topics import findings_topic, publisher_topics, receipts_topic, reviews_topic, share_topic
@@ -49,6 +55,8 @@ class PublisherConfig:
     subject_wait: float = 120.0  # s a finding waits for its subject record before going out without it
     resend_after: float = 30.0  # s after which a claimed but unacknowledged envelope is published again
     sweep_every: float = 2.0  # s between looks at held findings and unsent envelopes
+    # s: how far back the sweep looks for decisions that raced a share made by another publisher
+    reconsider_window: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,12 @@ class SharePublisher(ConsumerService):
             "reviews": reviews_topic(self.names),
             "receipts": receipts_topic(self.names),
         }
+        for topic in self.topics.values():  # series at 0 from the start, so increase() sees the first one
+            self.metrics.invalid_input.labels(topic)
+        # A partner without a receipt key does not stop sharing: its receipts are rejected (and counted) until it has one.
+        self.receipt_verifier = ReceiptVerifier.for_partners(keys, list(policy.partners))
+        self.retractions = Retractions(engine, self.signers, config.issuer, lambda p: share_topic(self.names, p))
+        self.metrics.start_publisher_series(policy.partners)
         self.bootstrap = config.bootstrap
         self.client_id = "hrwatch-share-publisher"
         self._last_sweep = 0.0
@@ -144,7 +158,9 @@ class SharePublisher(ConsumerService):
             elif m.topic == self.topics["reviews"] and _valid_review(obj):
                 reviews.append(obj)
             elif m.topic == self.topics["receipts"] and isinstance(obj, dict):
-                receipts.append(obj)
+                receipt = self._verified_receipt(m)
+                if receipt is not None:
+                    receipts.append(receipt)
             else:
                 self.metrics.invalid_input.labels(m.topic).inc()
                 log.warning("share publisher: unreadable message on %s[%d]@%d skipped", m.topic, m.partition, m.offset)
@@ -159,10 +175,32 @@ class SharePublisher(ConsumerService):
             requested = [f for f, r in review_states.items() if r.requested_partners and f not in work]
             work.update(self.state.stored_findings(s, requested))
             outgoing = self._plan(s, work, review_states, held, now)
+            notices = self.retractions.reconsider(s, {f: r for f, r in review_states.items() if f in touched}, now)
             receipted = self.state.record_receipts(s, receipts, now)
+            notices_receipted = self.retractions.record_receipts(s, receipts, now)
         for partner, status in receipted:
             self.metrics.receipted.labels(partner, status).inc()
+        for partner, status in notices_receipted:
+            self.metrics.retractions_receipted.labels(partner, status).inc()
         self._publish(outgoing)
+        self._publish_notices(notices)
+
+    def _verified_receipt(self, m: Any) -> dict[str, Any] | None:
+        """A receipt signed by its partner's receipt key, or None (rejected: logged and counted, never raised)."""
+        try:
+            return self.receipt_verifier.verify(m.value)
+        except EnvelopeRejected as exc:
+            partner = claimed_partner(m.value, self.policy.partners)
+            self.metrics.receipts_rejected.labels(partner, exc.reason).inc()
+            log.warning(
+                "share publisher: receipt %s[%d]@%d (claims %s) rejected: %s",
+                m.topic,
+                m.partition,
+                m.offset,
+                partner,
+                exc,
+            )
+            return None
 
     def sweep(self) -> None:
         """Re-plan held findings that may go out now, re-send unacknowledged envelopes, refresh the gauges."""
@@ -176,12 +214,22 @@ class SharePublisher(ConsumerService):
                 outgoing = self._plan(s, work, self.state.reviews(s, work), held, now)
             else:
                 outgoing = []
+            since = now - dt.timedelta(seconds=self.config.reconsider_window)
+            recent = self.retractions.recently_decided(s, since)
+            notices = self.retractions.reconsider(s, self.state.reviews(s, recent), now) if recent else []
         self._publish(outgoing)
+        self._publish_notices(notices)
         before = now - dt.timedelta(seconds=self.config.resend_after)
         unsent = self.state.unsent(before)
         if unsent:
             log.warning("share publisher: re-sending %d envelopes claimed but never acknowledged", len(unsent))
             self._publish([Outgoing(u.finding_id, u.partner, u.topic, u.envelope, u.trigger) for u in unsent])
+        unsent_notices = self.retractions.unsent(before)
+        if unsent_notices:
+            log.warning(
+                "share publisher: re-sending %d retractions claimed but never acknowledged", len(unsent_notices)
+            )
+            self._publish_notices(unsent_notices)
         self.metrics.set_waiting(self.state.waiting_counts())
 
     def _maybe_sweep(self) -> None:
@@ -347,6 +395,28 @@ class SharePublisher(ConsumerService):
         trigger = {(o.finding_id, o.partner): o.trigger for o in sent}
         for pair in self.state.mark_sent(trigger, self.clock()):
             self.metrics.shared.labels(pair[1], trigger[pair]).inc()
+
+    def _publish_notices(self, notices: Sequence[Notice]) -> None:
+        """Publish claimed retractions/reinstatements keyed by finding id; mark the acknowledged ones sent and count them."""
+        if not notices:
+            return
+        results = send_all(self.producer, [(n.topic, n.finding_id.encode(), n.envelope) for n in notices])
+        for n, err in zip(notices, results, strict=True):
+            if err is not None:
+                log.warning(
+                    "share publisher: %s of %s to %s not acknowledged (%s); will re-send",
+                    n.kind,
+                    n.finding_id,
+                    n.partner,
+                    err,
+                )
+        by_id = {n.notice_id: n for n, err in zip(notices, results, strict=True) if err is None}
+        for nid in self.retractions.mark_sent(by_id, self.clock()):
+            n = by_id[nid]
+            if n.kind == "retraction":
+                self.metrics.retractions_sent.labels(n.partner, n.reason).inc()
+            else:
+                self.metrics.reinstatements_sent.labels(n.partner).inc()
 
 
 def _json(value: bytes | None) -> Any:

@@ -11,6 +11,7 @@ from sharing.policy import Route, SharingPolicy
 
 # A queue decision releases findings held for confirmation when the alert ends in one of these.
 CONFIRMED_STATUSES = frozenset({"confirmed", "escalated", "shared"})
+DISMISSED = "dismissed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +24,15 @@ class ReviewState:
     event_id: str
     decided_at: str | None
     requested_partners: frozenset[str] = frozenset()
+    reason: str | None = None  # of a dismissal
 
     @property
     def confirmed(self) -> bool:
         return self.status in CONFIRMED_STATUSES
+
+    @property
+    def dismissed(self) -> bool:
+        return self.status == DISMISSED
 
     def as_envelope_review(self) -> dict[str, Any]:
         return {
@@ -76,6 +82,22 @@ def plan_share(
     """
     if partner not in policy.partners:
         return SKIP  # held under an earlier policy that had this partner
+    plan = _plan_route(policy, partner, finding, review, subject, subject_expired)
+    if plan.action == "share" and review is not None and review.dismissed:
+        # A regulator dismissed it before it went out (a late or redelivered finding): sending it now would
+        # only be followed by a retraction. It waits instead; a reopen + confirm releases it.
+        return Plan("hold", plan.route, waiting_for="confirmation")
+    return plan
+
+
+def _plan_route(
+    policy: SharingPolicy,
+    partner: str,
+    finding: Mapping[str, Any],
+    review: ReviewState | None,
+    subject: Mapping[str, Any] | None,
+    subject_expired: bool,
+) -> Plan:
     for route in policy.routes_of(partner):
         if not route.matches(finding):
             continue

@@ -64,7 +64,7 @@ class Unsent:
 
 
 class ShareState:
-    """All SQL of the publisher, on the store's engine (tables of migration 0003)."""
+    """All SQL of the publisher, on the store's engine (tables of migration 0003; retractions: sharing/retractions.py)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -89,6 +89,7 @@ class ShareState:
         for fid in ids:
             e = latest[fid]
             requested = set(e.get("partners") or ()) if e.get("decision") == "share" else set()
+            reason = str(e["reason"])[:40] if e.get("decision") == "dismiss" and e.get("reason") else None
             row = existing.get(fid)
             decided_at = parse_time(e.get("decided_at"))
             if row is None:
@@ -101,6 +102,7 @@ class ShareState:
                         event_id=str(e.get("event_id")),
                         decided_at=decided_at,
                         requested_partners=orjson.dumps(sorted(requested)).decode(),
+                        reason=reason,
                     )
                 )
                 continue
@@ -113,7 +115,7 @@ class ShareState:
                 str(e.get("decision")),
                 str(e.get("status")),
             )
-            row.event_id, row.decided_at = str(e.get("event_id")), decided_at
+            row.event_id, row.decided_at, row.reason = str(e.get("event_id")), decided_at, reason
             row.requested_partners = orjson.dumps(sorted(merged)).decode()
         session.flush()
         return set(ids)
@@ -131,6 +133,7 @@ class ShareState:
                     row.event_id,
                     decided.isoformat() if decided else None,
                     frozenset(orjson.loads(row.requested_partners)),
+                    row.reason,
                 )
         return out
 

@@ -4,7 +4,13 @@ Tampered, forged, foreign (addressed to another partner) and malformed envelopes
 kept in `rejected_envelopes` with the reason and the raw bytes, counted, logged, and answered with
 a `rejected` receipt — the subscriber never stops on them. Accepted envelopes are stored once per
 finding id (redelivery changes nothing) and answered with an `accepted` receipt every time, so a
-receipt lost in a crash is sent again.
+receipt lost in a crash is sent again. Receipts are signed with the partner's own receipt key.
+
+Retractions (hr.share.retraction.v1, same topic) are verified the same way and kept in
+`received_retractions`; the finding they withdraw stays in `received_envelopes` (audit) with
+`retraction_id`, `retraction_reason`, `retracted_at` set — cleared again by a reinstatement. Which
+applies is decided from all notices of the finding by decision time, so their order of arrival
+(even a retraction before its envelope) does not matter.
 """
 
 from __future__ import annotations
@@ -29,19 +35,23 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from review.intake import insert_ignoring
 from sharing.consuming import ConsumerService, ConsumerSettings, make_consumer, send_all
-from sharing.envelope import EnvelopeRejected, EnvelopeVerifier
+from sharing.envelope import RETRACTION_SCHEMA, EnvelopeRejected, EnvelopeSigner, EnvelopeVerifier
 from sharing.metrics import ShareMetrics
+from sharing.receipts import signed_receipt
+from sharing.state import parse_time
 from sharing.topics import receipts_topic, share_topic
 from streams.topics import TopicNames
 
 log = logging.getLogger(__name__)
-RECEIPT_SCHEMA = "hr.share.receipt.v1"
 
 
 class PartnerBase(DeclarativeBase):
@@ -71,6 +81,36 @@ class ReceivedEnvelopeRow(PartnerBase):
     partition: Mapped[int] = mapped_column(Integer)
     offset: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Set while the sender has withdrawn the finding (a retraction), cleared by a reinstatement; the row stays.
+    retraction_id: Mapped[str | None] = mapped_column(String(32))
+    retraction_reason: Mapped[str | None] = mapped_column(String(40))
+    retracted_at: Mapped[str | None] = mapped_column(String(40))  # the dismissal's decision time, as sent
+
+
+# Columns added after the first pilot databases were created: added in place at start-up (all nullable).
+_ADDED_COLUMNS = {"received_envelopes": ("retraction_id", "retraction_reason", "retracted_at")}
+
+
+class ReceivedRetractionRow(PartnerBase):
+    """A verified retraction or reinstatement, once per notice id (its envelope_id)."""
+
+    __tablename__ = "received_retractions"
+
+    envelope_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # retraction | reinstatement
+    finding_id: Mapped[str] = mapped_column(String(64))
+    original_envelope_id: Mapped[str] = mapped_column(String(32))
+    retraction_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(40))
+    decided_at: Mapped[str | None] = mapped_column(String(40))
+    issued_at: Mapped[str] = mapped_column(String(40))
+    envelope: Mapped[str] = mapped_column(Text)  # as received
+    topic: Mapped[str] = mapped_column(String(249))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_received_retractions_finding", "finding_id"),)
 
 
 class RejectedEnvelopeRow(PartnerBase):
@@ -126,18 +166,23 @@ class PartnerSubscriber(ConsumerService):
         verifier: EnvelopeVerifier,
         engine: Engine,
         *,
+        receipt_signer: EnvelopeSigner,
         metrics: ShareMetrics | None = None,
     ) -> None:
         if verifier.partner != config.partner:
             raise ValueError(f"the verifier is for {verifier.partner!r}, the subscriber for {config.partner!r}")
         self.config = config
         self.verifier = verifier
+        self.receipt_signer = receipt_signer
         self.engine = engine
         self.metrics = metrics or ShareMetrics()
+        for counter in (self.metrics.received, self.metrics.retractions_received, self.metrics.reinstatements_received):
+            counter.labels(config.partner)  # at 0 from the start, so increase() sees the first one
         names = TopicNames(config.namespace)
         self.topic = share_topic(names, config.partner)
         self.receipts = receipts_topic(names)
         PartnerBase.metadata.create_all(engine)
+        _add_missing_columns(engine)
         self.bootstrap = config.bootstrap
         self.client_id = f"hrwatch-partner-{config.partner}"
 
@@ -158,7 +203,7 @@ class PartnerSubscriber(ConsumerService):
         return self
 
     def handle(self, messages: Sequence[Any]) -> None:
-        """Verify each message, store the accepted and the rejected, then write and await the receipts."""
+        """Verify each message, store the accepted and the rejected, apply retractions, then write and await the receipts."""
         outcomes: list[_Outcome] = []
         for m in messages:
             try:
@@ -169,13 +214,22 @@ class PartnerSubscriber(ConsumerService):
                     "%s subscriber: rejected %s[%d]@%d: %s", self.config.partner, m.topic, m.partition, m.offset, exc
                 )
         now = dt.datetime.now(dt.UTC)
+        verified = [o for o in outcomes if o.envelope is not None]
         with Session(self.engine) as s, s.begin():
-            accepted = [self._received_row(o, now) for o in outcomes if o.envelope is not None]
+            accepted = [self._received_row(o, now) for o in verified if o.envelope["schema"] != RETRACTION_SCHEMA]
             new_ids: set[str] = set()
             if accepted:
                 table = ReceivedEnvelopeRow.__table__
                 stmt = insert_ignoring(s, table, ["finding_id"]).returning(table.c.finding_id)
                 new_ids = set(s.execute(stmt, accepted).scalars())
+            notices = [self._notice_row(o, now) for o in verified if o.envelope["schema"] == RETRACTION_SCHEMA]
+            new_notices: list[str] = []
+            if notices:
+                table = ReceivedRetractionRow.__table__
+                stmt = insert_ignoring(s, table, ["envelope_id"]).returning(table.c.kind)
+                new_notices = list(s.execute(stmt, notices).scalars())
+            if new_ids or new_notices:
+                _apply_retractions(s, new_ids | {n["finding_id"] for n in notices})
             rejected = [self._rejected_row(o, now) for o in outcomes if o.rejection is not None]
             new_rejections: list[str] = []
             if rejected:
@@ -185,9 +239,33 @@ class PartnerSubscriber(ConsumerService):
                 new_rejections = list(s.execute(stmt, rejected).scalars())
         for _ in new_ids:
             self.metrics.received.labels(self.config.partner).inc()
+        for kind in new_notices:
+            counter = (
+                self.metrics.retractions_received if kind == "retraction" else self.metrics.reinstatements_received
+            )
+            counter.labels(self.config.partner).inc()
         for reason in new_rejections:
             self.metrics.rejected.labels(self.config.partner, reason).inc()
         self._send_receipts(outcomes, now)
+
+    def _notice_row(self, o: _Outcome, now: dt.datetime) -> dict[str, Any]:
+        e = o.envelope
+        assert e is not None
+        return {
+            "envelope_id": e["envelope_id"],
+            "kind": e["kind"],
+            "finding_id": e["finding_id"],
+            "original_envelope_id": e["original_envelope_id"],
+            "retraction_id": e["retraction_id"],
+            "reason": e["reason"],
+            "decided_at": e["decided_at"],
+            "issued_at": e["issued_at"],
+            "envelope": o.message.value.decode("utf-8"),
+            "topic": o.message.topic,
+            "partition": o.message.partition,
+            "offset": o.message.offset,
+            "received_at": now,
+        }
 
     def _received_row(self, o: _Outcome, now: dt.datetime) -> dict[str, Any]:
         e = o.envelope
@@ -243,29 +321,20 @@ class PartnerSubscriber(ConsumerService):
 
     def _receipt(self, o: _Outcome, now: dt.datetime) -> dict[str, Any]:
         if o.envelope is not None:
-            e = o.envelope
-            return {
-                "schema": RECEIPT_SCHEMA,
-                "partner": self.config.partner,
-                "receiver": self.config.receiver or self.config.partner,
-                "envelope_id": e["envelope_id"],
-                "finding_id": e["finding_id"],
-                "status": "accepted",
-                "reason": None,
-                "received_at": now.isoformat(),
-            }
-        assert o.rejection is not None
-        claimed = _claimed_ids(o.message.value)
-        return {
-            "schema": RECEIPT_SCHEMA,
-            "partner": self.config.partner,
-            "receiver": self.config.receiver or self.config.partner,
-            "envelope_id": claimed.get("envelope_id"),
-            "finding_id": claimed.get("finding_id"),
-            "status": "rejected",
-            "reason": o.rejection.reason,
-            "received_at": now.isoformat(),
-        }
+            ids, status, reason = o.envelope, "accepted", None
+        else:
+            assert o.rejection is not None
+            ids, status, reason = _claimed_ids(o.message.value), "rejected", o.rejection.reason
+        return signed_receipt(
+            self.receipt_signer,
+            partner=self.config.partner,
+            receiver=self.config.receiver or self.config.partner,
+            envelope_id=ids.get("envelope_id"),
+            finding_id=ids.get("finding_id"),
+            status=status,
+            reason=reason,
+            received_at=now.isoformat(),
+        )
 
     # -- reading the partner's database ---------------------------------------------------------------
 
@@ -274,6 +343,22 @@ class PartnerSubscriber(ConsumerService):
         with Session(self.engine) as s:
             q = select(ReceivedEnvelopeRow.envelope).order_by(
                 ReceivedEnvelopeRow.received_at, ReceivedEnvelopeRow.finding_id
+            )
+            return [orjson.loads(e) for e in s.scalars(q)]
+
+    def retracted(self) -> dict[str, tuple[str, str | None]]:
+        """Stored findings currently withdrawn by the sender: finding id → (reason, decided at)."""
+        with Session(self.engine) as s:
+            q = select(
+                ReceivedEnvelopeRow.finding_id, ReceivedEnvelopeRow.retraction_reason, ReceivedEnvelopeRow.retracted_at
+            ).where(ReceivedEnvelopeRow.retraction_id.is_not(None))
+            return {f: (r or "", at) for f, r, at in s.execute(q)}
+
+    def notices(self) -> list[dict[str, Any]]:
+        """Every retraction and reinstatement received (as received), oldest first."""
+        with Session(self.engine) as s:
+            q = select(ReceivedRetractionRow.envelope).order_by(
+                ReceivedRetractionRow.received_at, ReceivedRetractionRow.envelope_id
             )
             return [orjson.loads(e) for e in s.scalars(q)]
 
@@ -288,6 +373,14 @@ class PartnerSubscriber(ConsumerService):
             return {
                 "received": int(s.scalar(select(func.count()).select_from(ReceivedEnvelopeRow)) or 0),
                 "rejected": int(s.scalar(select(func.count()).select_from(RejectedEnvelopeRow)) or 0),
+                "retracted": int(
+                    s.scalar(
+                        select(func.count())
+                        .select_from(ReceivedEnvelopeRow)
+                        .where(ReceivedEnvelopeRow.retraction_id.is_not(None))
+                    )
+                    or 0
+                ),
             }
 
 
@@ -300,3 +393,50 @@ def _claimed_ids(raw: bytes | None) -> dict[str, str]:
     if not isinstance(obj, dict):
         return {}
     return {k: obj[k] for k in ("envelope_id", "finding_id") if isinstance(obj.get(k), str) and len(obj[k]) <= 64}
+
+
+def _apply_retractions(s: Session, finding_ids: set[str]) -> None:
+    """Set or clear the retraction columns of these stored findings from all their notices, latest decision last."""
+    ids = sorted(finding_ids)
+    stored = dict(
+        s.execute(
+            select(ReceivedEnvelopeRow.finding_id, ReceivedEnvelopeRow.envelope_id).where(
+                ReceivedEnvelopeRow.finding_id.in_(ids)
+            )
+        ).all()
+    )
+    if not stored:
+        return
+    notices: dict[str, list[ReceivedRetractionRow]] = {}
+    q = select(ReceivedRetractionRow).where(ReceivedRetractionRow.finding_id.in_(list(stored)))
+    for n in s.scalars(q):
+        if n.original_envelope_id == stored[n.finding_id]:
+            notices.setdefault(n.finding_id, []).append(n)
+    for fid, found in notices.items():
+        last = max(found, key=_notice_order)
+        values: dict[str, Any] = (
+            {"retraction_id": last.envelope_id, "retraction_reason": last.reason, "retracted_at": last.decided_at}
+            if last.kind == "retraction"
+            else {"retraction_id": None, "retraction_reason": None, "retracted_at": None}
+        )
+        s.execute(update(ReceivedEnvelopeRow).where(ReceivedEnvelopeRow.finding_id == fid).values(**values))
+
+
+def _notice_order(n: ReceivedRetractionRow) -> tuple[dt.datetime, dt.datetime, int]:
+    """Decision time first (the queue's order), then issue time; a reinstatement names its retraction, so it comes after it."""
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    decided = parse_time(n.decided_at) or parse_time(n.issued_at) or never
+    return decided, parse_time(n.issued_at) or never, 1 if n.kind == "reinstatement" else 0
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the nullable columns a partner database from an earlier version lacks (create_all adds tables only)."""
+    found = inspect(engine)
+    for table_name, columns in _ADDED_COLUMNS.items():
+        have = {c["name"] for c in found.get_columns(table_name)}
+        table = PartnerBase.metadata.tables[table_name]
+        with engine.begin() as conn:
+            for name in columns:
+                if name not in have:
+                    kind = table.c[name].type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE {table_name} ADD COLUMN "{name}" {kind}'))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from review.lifecycle import DISMISS_REASONS, PARTNERS
+from review.lifecycle import DISMISS_REASONS
 from review.queue import Actor, QueueFilter, ReviewQueue
 from review.web.security import ApiError, check_csrf, csrf_token, current_actor
 
@@ -46,11 +46,15 @@ class _Body(BaseModel):
         return value
 
 
+# Which partners exist is the queue's (the sharing policy's) business; it rejects others, naming the allowed ones.
+PartnerName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
 class DecisionIn(_Body):
     action: Literal["start", "confirm", "dismiss", "escalate", "share", "reopen"]
     reason: Literal["false_positive", "duplicate", "out_of_scope"] | None = None
     note: str | None = Field(default=None, max_length=4000)
-    partners: list[Literal["police", "market", "tax"]] = Field(default_factory=list, max_length=len(PARTNERS))
+    partners: list[PartnerName] = Field(default_factory=list, max_length=32)
     version: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
@@ -71,7 +75,7 @@ class BulkIn(_Body):
     action: Literal["assign", "start", "confirm", "dismiss", "escalate", "share", "reopen"]
     reason: Literal["false_positive", "duplicate", "out_of_scope"] | None = None
     assignee: str | None = Field(default=None, max_length=64)
-    partners: list[Literal["police", "market", "tax"]] = Field(default_factory=list, max_length=len(PARTNERS))
+    partners: list[PartnerName] = Field(default_factory=list, max_length=32)
 
 
 Text = Annotated[str | None, Query(max_length=200)]
@@ -215,7 +219,8 @@ def get_case(request: Request, user: User, case_id: Annotated[int, Path(ge=1, le
 @router.get("/options")
 def options(request: Request, user: User) -> dict[str, Any]:
     """Values the queue filters accept (cities, sources and rules present; reasons; partners)."""
-    return {**queue_of(request).filter_options(), "dismiss_reasons": list(DISMISS_REASONS), "partners": list(PARTNERS)}
+    queue = queue_of(request)
+    return {**queue.filter_options(), "dismiss_reasons": list(DISMISS_REASONS), "partners": list(queue.share_partners)}
 
 
 @router.get("/audit")

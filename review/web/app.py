@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 
 
-def templates() -> Jinja2Templates:
-    """Jinja templates with the Chinese labels and display helpers as globals."""
+def templates(partners: Sequence[str] = lifecycle.PARTNERS) -> Jinja2Templates:
+    """Jinja templates with the Chinese labels and display helpers as globals; `partners`: whom `share` offers."""
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals.update(
         STATUS=lifecycle.STATUS_LABELS,
@@ -34,13 +34,13 @@ def templates() -> Jinja2Templates:
         SEVERITY=lifecycle.SEVERITY_LABELS,
         CATEGORY=lifecycle.CATEGORY_LABELS,
         ROLE=lifecycle.ROLE_LABELS,
-        PARTNER=lifecycle.PARTNER_LABELS,
+        PARTNER=lifecycle.partner_labels(partners),
         FIELD=presentation.FIELD_LABELS,
         STATUSES=lifecycle.STATUSES,
         SEVERITIES=tuple(lifecycle.SEVERITY_RANK)[::-1],
         CATEGORIES=lifecycle.CATEGORIES,
         DISMISS_REASONS=lifecycle.DISMISS_REASONS,
-        PARTNERS=lifecycle.PARTNERS,
+        PARTNERS=tuple(partners),
         ACTIONS=lifecycle.ACTIONS,
         can=lifecycle.can,
         local_time=presentation.local_time,
@@ -72,7 +72,7 @@ def create_app(
     app = FastAPI(title="hrwatch review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.queue = queue
     app.state.config = config
-    app.state.templates = templates()
+    app.state.templates = templates(queue.share_partners)
     app.state.throttle = LoginThrottle(config.login_attempts, config.login_window)
     app.state.relay = None
 

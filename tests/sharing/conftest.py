@@ -20,6 +20,8 @@ from sharing.envelope import KeyRing
 from sharing.keygen import generate
 from sharing.policy import SharingPolicy, load_policy
 from sharing.publisher import PublisherConfig, SharePublisher
+from sharing.receipts import signed_receipt
+from sharing.subscriber import PartnerSubscriber, SubscriberConfig
 
 PARTNERS = ("police", "market", "tax")
 T0 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
@@ -27,10 +29,11 @@ T0 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A key pair per partner, plus an `intruder` pair nobody trusts."""
+    """A key pair per partner and a receipt key pair per partner, plus `intruder` pairs nobody trusts."""
     d = tmp_path_factory.mktemp("keys")
     for p in (*PARTNERS, "intruder"):
         generate(p, d)
+        generate(p, d, receipts=True)
     return d
 
 
@@ -42,8 +45,6 @@ def keys(key_dir: Path) -> KeyRing:
 @pytest.fixture(scope="session")
 def policy() -> SharingPolicy:
     return load_policy()
-
-
 
 
 @pytest.fixture
@@ -118,9 +119,15 @@ def finding(
 
 
 def review_event(
-    alert_id: str, decision: str, finding_ids: list[str], *, partners: tuple[str, ...] = (), at: dt.datetime = T0
+    alert_id: str,
+    decision: str,
+    finding_ids: list[str],
+    *,
+    partners: tuple[str, ...] = (),
+    at: dt.datetime = T0,
+    reason: str = "false_positive",
 ) -> dict[str, Any]:
-    """hr.reviews.v1 as the review queue writes it (review/README.md)."""
+    """hr.reviews.v1 as the review queue writes it (review/README.md); `reason` only for dismiss."""
     status = {
         "confirm": "confirmed",
         "dismiss": "dismissed",
@@ -135,7 +142,7 @@ def review_event(
         "decision": decision,
         "status": status,
         "previous_status": "in_review",
-        "reason": None,
+        "reason": reason if decision == "dismiss" else None,
         "partners": list(partners),
         "subject": {"type": "job_posting", "id": "x"},
         "finding_ids": finding_ids,
@@ -146,6 +153,22 @@ def review_event(
         "decided_by": {"username": "rev", "role": "reviewer"},
         "decided_at": at.isoformat(),
     }
+
+
+def receipt_for(
+    keys: KeyRing, env: dict[str, Any], status: str, partner: str = "police", *, reason: str | None = None
+) -> dict[str, Any]:
+    """A receipt for an envelope (or retraction), signed with `partner`'s receipt key as its subscriber would."""
+    return signed_receipt(
+        keys.signer(partner, receipts=True),
+        partner=partner,
+        receiver=f"{partner}-desk",
+        envelope_id=env["envelope_id"],
+        finding_id=env["finding_id"],
+        status=status,
+        reason=reason if status == "rejected" else None,
+        received_at=T0.isoformat(),
+    )
 
 
 def store_subjects(engine: Engine, records: list[dict[str, Any]]) -> None:
@@ -229,6 +252,35 @@ class OfflinePublisher:
     def shared(self, partner: str) -> dict[str, dict[str, Any]]:
         """Envelopes sent to a partner, by finding id."""
         return {e["finding_id"]: e for e in self.producer.envelopes(partner)}
+
+
+@dataclass
+class OfflineSubscriber:
+    """A PartnerSubscriber fed by hand with messages as they would come off its topic; receipts go to a FakeProducer."""
+
+    subscriber: PartnerSubscriber
+    producer: FakeProducer
+    offset: int = 0
+
+    def feed(self, *messages: dict[str, Any] | bytes) -> None:
+        batch = []
+        for m in messages:
+            raw = m if isinstance(m, bytes) else orjson.dumps(m)
+            key = m["finding_id"].encode() if isinstance(m, dict) else None
+            batch.append(Message(self.subscriber.topic, raw, key, 0, self.offset))
+            self.offset += 1
+        self.subscriber.handle(batch)
+
+    def receipts(self) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for _t, _k, v in self.producer.sent]
+
+
+def make_subscriber(keys: KeyRing, partner: str, engine: Engine) -> OfflineSubscriber:
+    config = SubscriberConfig("unused:9092", partner)
+    sub = PartnerSubscriber(config, keys.verifier(partner), engine, receipt_signer=keys.signer(partner, receipts=True))
+    producer = FakeProducer()
+    sub._producer = producer
+    return OfflineSubscriber(sub, producer)
 
 
 def make_offline(store: FindingStore, keys: KeyRing, policy: SharingPolicy, **options: Any) -> OfflinePublisher:

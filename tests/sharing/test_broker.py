@@ -4,6 +4,7 @@ confirmed-only findings wait for the queue; replays share nothing twice; tampere
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from sharing.metrics import ShareMetrics
 from sharing.models import ShareLogRow
 from sharing.policy import SharingPolicy
 from sharing.publisher import PublisherConfig, SharePublisher
+from sharing.receipts import ReceiptVerifier
 from sharing.subscriber import PartnerSubscriber, SubscriberConfig
 from sharing.topics import publisher_topics, receipts_topic, share_topic
 from streams.broker import EmbeddedBroker
@@ -89,7 +91,11 @@ class Sharing:
             )
             engine = make_engine(f"sqlite:///{self.tmp_path / f'partner-{p}.db'}")
             self.subscribers[p] = PartnerSubscriber(
-                config, self.keys.verifier(p), engine, metrics=ShareMetrics()
+                config,
+                self.keys.verifier(p),
+                engine,
+                receipt_signer=self.keys.signer(p, receipts=True),
+                metrics=ShareMetrics(),
             ).start()
 
     def produce(self, topic: str, items: Iterable[tuple[bytes, bytes]]) -> dict[tuple[str, int], int]:
@@ -350,7 +356,7 @@ def test_tampered_foreign_and_forged_envelopes_are_rejected_counted_and_answered
     sharing.produce(topic, items)
 
     sub = sharing.subscribers["police"]
-    wait_for(lambda: sub.counts() == {"received": 2, "rejected": 4}, lambda: f"police: {sub.counts()}")
+    wait_for(lambda: sub.counts() == {"received": 2, "rejected": 4, "retracted": 0}, lambda: f"police: {sub.counts()}")
     assert set(sharing.received("police")) == {"a" * 64, "b" * 64}
     assert sharing.received("police")["a" * 64]["payload"] == genuine_a["payload"]  # the tampered copy changed nothing
     assert sorted(r for r, _d in sub.rejected()) == ["bad_signature", "foreign_partner", "malformed", "unknown_key"]
@@ -363,6 +369,9 @@ def test_tampered_foreign_and_forged_envelopes_are_rejected_counted_and_answered
         return [orjson.loads(m.value) for m in sharing.topic_messages(receipts_topic(sharing.topics))]
 
     wait_for(lambda: len(receipts()) >= 6, lambda: f"receipts: {receipts()}")
+    verifier = ReceiptVerifier.for_partners(keys, list(PARTNERS))
+    for m in sharing.topic_messages(receipts_topic(sharing.topics)):
+        assert verifier.verify(m.value)["partner"] == "police"  # every receipt signed with police's receipt key
     got = sorted((r["status"], r["reason"] or "") for r in receipts())
     assert got == [
         ("accepted", ""),
@@ -416,3 +425,60 @@ def test_with_the_stream_worker_the_partners_get_what_it_detected_with_the_posti
         assert pub.failures == 0
     finally:
         worker.stop()
+
+
+def test_a_dismissed_share_is_retracted_at_the_partner_and_reinstated_after_reopen_and_confirm(
+    sharing: Sharing,
+) -> None:
+    """Real broker: share → dismissal on hr.reviews.v1 → the police subscriber marks it retracted and answers with a
+    signed receipt the publisher verifies; reopen + confirm → reinstated; the envelope itself went out once."""
+    store_subjects(sharing.store.engine, [posting("p-scam"), posting("p-other")])
+    scam = finding("fake_recruitment.task_scam", "p-scam", severity="critical")
+    other = finding("fake_recruitment.overseas_lure", "p-other", severity="critical")
+    sharing.start_subscribers(["police"])
+    pub = sharing.start_publisher()
+    sharing.wait_processed(pub, sharing.publish_findings([scam, other]))
+    wait_for(
+        lambda: set(sharing.received("police")) == {scam["id"], other["id"]}, lambda: f"{sharing.received('police')}"
+    )
+    sub = sharing.subscribers["police"]
+
+    dismissed_at = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+    sharing.publish_reviews([review_event("51", "dismiss", [scam["id"]], at=dismissed_at, reason="false_positive")])
+    wait_for(
+        lambda: sub.retracted() == {scam["id"]: ("false_positive", dismissed_at.isoformat())},
+        lambda: f"{sub.retracted()}",
+    )
+    wait_for(
+        lambda: (
+            [n.retraction_receipt for n in entries(sharing.store.engine) if n.finding_id == scam["id"]] == ["accepted"]
+        ),
+        lambda: f"audit: {list(entries(sharing.store.engine))}",
+    )
+    assert pub.metrics.value("hrwatch_share_retractions_sent_total", partner="police", reason="false_positive") == 1
+    assert pub.metrics.value("hrwatch_share_retractions_receipted_total", partner="police", status="accepted") == 1
+    assert sub.metrics.value("hrwatch_share_retractions_received_total", partner="police") == 1
+    assert set(sharing.received("police")) == {scam["id"], other["id"]}  # kept, marked
+
+    sharing.publish_reviews(
+        [
+            review_event("51", "reopen", [scam["id"]], at=dismissed_at + dt.timedelta(hours=1)),
+            review_event("51", "confirm", [scam["id"]], at=dismissed_at + dt.timedelta(hours=2)),
+        ]
+    )
+    wait_for(lambda: sub.retracted() == {} and len(sub.notices()) == 2, lambda: f"{sub.retracted()} {sub.notices()}")
+    wait_for(
+        lambda: (
+            pub.metrics.value("hrwatch_share_retractions_receipted_total", partner="police", status="accepted") == 2
+        ),
+        lambda: "the reinstatement's receipt",
+    )
+    on_topic = [orjson.loads(m.value) for m in sharing.topic_messages(share_topic(sharing.topics, "police"))]
+    assert sorted(e.get("kind", "envelope") for e in on_topic) == [
+        "envelope",
+        "envelope",
+        "reinstatement",
+        "retraction",
+    ]
+    assert pub.metrics.value("hrwatch_share_receipts_rejected_total", partner="police", reason="bad_signature") == 0
+    assert pub.failures == 0 and sub.failures == 0

@@ -189,6 +189,15 @@ DISMISSED = ReviewState("1", "dismiss", "dismissed", "e1", None)
             ("share", "police.fraud_lures", "immediate"),
         ),
         ("fake_recruitment.task_scam", "medium", "police", None, "posting", ("skip", None, None)),
+        # dismissed before it went out: an immediate route waits for a new confirmation instead
+        (
+            "fake_recruitment.task_scam",
+            "critical",
+            "police",
+            DISMISSED,
+            "posting",
+            ("hold", "police.fraud_lures", "confirmation"),
+        ),
         ("fake_recruitment.task_scam", "critical", "market", None, "posting", ("skip", None, None)),
         ("fake_recruitment.task_scam", "critical", "police", None, None, ("hold", "police.fraud_lures", "subject")),
         (

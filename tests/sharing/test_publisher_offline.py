@@ -14,9 +14,19 @@ from sqlalchemy.orm import Session
 from review.models import FindingRow
 from review.store import FindingStore
 from sharing.audit import AuditQuery, entries, write_csv
+from sharing.envelope import KeyRing
 from sharing.models import ShareHeldRow, ShareLogRow
 from sharing.reports import daily_digest, render_html
-from tests.sharing.conftest import T0, OfflinePublisher, filing, finding, posting, review_event, store_subjects
+from tests.sharing.conftest import (
+    T0,
+    OfflinePublisher,
+    filing,
+    finding,
+    posting,
+    receipt_for,
+    review_event,
+    store_subjects,
+)
 
 Build = Callable[..., OfflinePublisher]
 
@@ -204,7 +214,9 @@ def test_an_unacknowledged_envelope_is_resent_with_the_same_bytes_and_counted_on
     assert pub.publisher.metrics.value("hrwatch_share_shared_total", partner="police", trigger="immediate") == 1
 
 
-def test_receipts_are_noted_on_the_share_log_accepted_beating_rejected(store: FindingStore, offline: Build) -> None:
+def test_receipts_are_noted_on_the_share_log_accepted_beating_rejected(
+    store: FindingStore, offline: Build, keys: KeyRing
+) -> None:
     store_subjects(store.engine, _subjects())
     pub = offline()
     a, b = finding("fake_recruitment.task_scam", "p-scam"), finding("personal_data.resume_trade", "p-resume")
@@ -212,14 +224,7 @@ def test_receipts_are_noted_on_the_share_log_accepted_beating_rejected(store: Fi
     env_a, env_b = pub.shared("police")[a["id"]], pub.shared("police")[b["id"]]
 
     def receipt(env: dict, status: str, partner: str = "police") -> dict:
-        return {
-            "schema": "hr.share.receipt.v1",
-            "partner": partner,
-            "envelope_id": env["envelope_id"],
-            "finding_id": env["finding_id"],
-            "status": status,
-            "received_at": T0.isoformat(),
-        }
+        return receipt_for(keys, env, status, partner)
 
     # A tampered copy of `a` is rejected first, then the genuine one accepted; `b` accepted twice; a
     # receipt claiming to be from market for police's envelope changes nothing.
