@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,24 +21,34 @@ from corpus.catalog import Slots
 from corpus.licensing import AgencyRegistry
 from corpus.posting import PostingDraft, length_target, pad, to_record
 from corpus.world import Emission, World, rfc3339
+from detectors.rules import rule_specs
 
-DISCRIMINATION_RULES = tuple(f"discrimination.{g}" for g in discrimination.GROUNDS)
-PERSONAL_DATA_RULES = tuple(f"personal_data.{k}" for k in (*personal_data.IDENTIFIERS, "bulk_records", "resume_trade"))
-FAKE_RECRUITMENT_RULES = tuple(
-    f"fake_recruitment.{s}"
-    for s in (
-        "fee_demand",
-        "task_scam",
-        "overseas_lure",
-        "pyramid_scheme",
-        "implausible_salary",
-        "private_contact_only",
-        "unlicensed_agency",
-        "inactive_employer",
-        "employer_mismatch",
-        "invalid_uscc",
-    )
-)
+# Registered rules (detectors/<category>/rules.toml) the generator writes no examples of yet.
+NOT_GENERATED = frozenset({
+    "fake_recruitment.lapsed_licence",
+    "fake_recruitment.mass_posted_template",
+    "fake_recruitment.annual_report_anomaly",
+})
+
+
+def _registered(category: str, shorts: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Rule names from the registry, in its order: `shorts` of `category`, or all of them the generator writes.
+
+    Raises if the generator names a rule the registry does not have, so a rename fails loudly here.
+    """
+    specs = rule_specs()
+    if shorts is None:
+        return tuple(r for r, spec in specs.items() if spec.category == category and r not in NOT_GENERATED)
+    names = tuple(f"{category}.{s}" for s in shorts)
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        raise ValueError(f"the corpus generator names rules the registry does not have: {unknown}")
+    return names
+
+
+DISCRIMINATION_RULES = _registered("discrimination", discrimination.GROUNDS)
+PERSONAL_DATA_RULES = _registered("personal_data", (*personal_data.IDENTIFIERS, "bulk_records", "resume_trade"))
+FAKE_RECRUITMENT_RULES = _registered("fake_recruitment")
 RULES = DISCRIMINATION_RULES + PERSONAL_DATA_RULES + FAKE_RECRUITMENT_RULES
 
 # Rules that are properties of text added to an ordinary posting, and so combine freely.

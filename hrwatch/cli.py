@@ -1,4 +1,4 @@
-"""The `hrwatch` command line: detect, eval, generate, ingest, worker, demo (later: serve, scan, subscribe)."""
+"""The `hrwatch` command line: detect, eval, generate, ingest, worker, demo; serve/queue, share/subscribe and scan are registered from cli_*.py."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import orjson
 from detectors import DetectionEngine, DetectorError, Finding
 from detectors.evaluation import evaluate, format_report
 from hrwatch.cli_review import COMMANDS as REVIEW_COMMANDS
+from hrwatch.cli_scan import COMMANDS as SCAN_COMMANDS
 from hrwatch.cli_sharing import COMMANDS as SHARING_COMMANDS
 from schemas import RecordError, parse_json
 
@@ -146,6 +147,28 @@ def generate(records: str, labels: str, count: int, seed: int, realistic_length:
 
 
 @cli.command()
+def migrate() -> None:
+    """Bring the store's schema (HRWATCH_DATABASE_URL) to the newest Alembic revision, then exit.
+
+    Every hrwatch process also migrates at start (under a lock); a deployment runs this first so that a
+    failed migration shows as one failed job rather than as crash-looping workers.
+    """
+    from sqlalchemy import text
+
+    from hrwatch.settings import load_settings
+    from review.store import FindingStore
+
+    store = FindingStore.from_settings(load_settings())
+    try:
+        store.migrate()
+        with store.engine.connect() as connection:
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        store.close()
+    click.echo(f"store schema at revision {revision}")
+
+
+@cli.command()
 @click.option("--log-level", default="WARNING", show_default=True, help="faust/worker log level")
 def worker(log_level: str) -> None:
     """Run the stream processor against HRWATCH_KAFKA (or an embedded broker when unset) until Ctrl-C."""
@@ -185,7 +208,7 @@ def ingest(file: str, topic: str, fmt: str | None, wait: bool, wait_timeout: flo
     record_type = TOPIC_ALIASES.get(topic)
     try:
         lines = list(read_feed(file, fmt, record_type))
-        ensure_topics(settings.kafka, names.all(), settings.partitions)
+        ensure_topics(settings.kafka, names.all(), settings.partitions, replication_factor=settings.replication_factor)
         with tqdm(total=len(lines), unit="rec", disable=not progress, file=sys.stderr) as bar, \
                 Ingester(settings.kafka, names) as ingester:
             report = ingester.publish(lines, topic=topic, group=settings.group_id if wait else None,
@@ -205,30 +228,42 @@ def ingest(file: str, topic: str, fmt: str | None, wait: bool, wait_timeout: flo
 @click.option("--count", default=None, type=int, help="generated records to replay (default HRWATCH_SAMPLE_SIZE)")
 @click.option("--serve/--no-serve", default=True, show_default=True, help="keep serving after the summary until Ctrl-C")
 def demo(count: int | None, serve: bool) -> None:
-    """Embedded broker + worker + SQLite store; replay the sample feed, print a summary, serve until Ctrl-C."""
+    """Embedded broker + worker + SQLite store; replay the sample feed, print a summary, serve until Ctrl-C.
+
+    Exit code 0 after the summary (Ctrl-C while serving included), 130 on Ctrl-C before it, 1 if the worker dies.
+    """
     from hrwatch.settings import load_settings
     from streams.demo import run_demo
+    from streams.worker import skip_exit_collection
 
     settings = load_settings()
     n = settings.sample_size if count is None else count
-    sys.exit(run_demo(settings, n, serve=serve, echo=click.echo, services=_demo_services(settings)))
+    code = run_demo(settings, n, serve=serve, echo=click.echo, services=_demo_services(settings))
+    skip_exit_collection()  # everything is stopped; spare the exit a full GC over the heap (~2 s)
+    sys.exit(code)
 
 
 def _demo_services(settings: Any) -> Callable[[contextlib.ExitStack, str, str], list[str]]:
     """The review UI (and its hr.reviews.v1 publisher) on the demo's broker and store."""
 
     def start(stack: contextlib.ExitStack, bootstrap: str, database_url: str) -> list[str]:
-        from hrwatch.cli_review import build_app, ensure_demo_user, make_publisher
+        from hrwatch.cli_review import build_app, ensure_demo_user, make_publisher, share_partners, start_metrics
         from review.queue import ReviewQueue
         from review.web import ReviewServer
+        from streams.demo import embedded_timeouts
 
-        local = settings.model_copy(update={"kafka": bootstrap, "database_url": database_url})
-        queue = ReviewQueue.from_settings(local)
+        session, heartbeat = embedded_timeouts(settings)  # short, as for the worker: a Ctrl-C waits on group joins
+        local = settings.model_copy(update={
+            "kafka": bootstrap, "database_url": database_url, "session_timeout": session, "heartbeat_interval": heartbeat,
+        })
+        queue = ReviewQueue.from_settings(local, share_partners=share_partners(local))
         stack.callback(queue.close)
         user, password = ensure_demo_user(queue)
         server = ReviewServer(build_app(local, queue, make_publisher(local)), settings.review_host, 0).start()
         stack.callback(server.stop)
-        lines = [f"review UI: {server.url}/queue   login: {user} / {password}"]
+        metrics = start_metrics(local.model_copy(update={"metrics_port": 0}), queue)
+        stack.callback(metrics.stop)
+        lines = [f"review UI: {server.url}/queue   login: {user} / {password}", f"review metrics: {metrics.url}"]
         lines.extend(_demo_sharing(stack, local, bootstrap, queue))
         return lines
 
@@ -242,23 +277,30 @@ def _demo_sharing(stack: contextlib.ExitStack, settings: Any, bootstrap: str, qu
     from pathlib import Path
 
     from sharing.keygen import generate
+    from sharing.metrics import ShareMetrics
     from sharing.wiring import build_publisher, policy_of
+    from streams.metrics import MetricsServer
 
     key_dir = Path(tempfile.mkdtemp(prefix="hrwatch-demo-keys-"))
     stack.callback(shutil.rmtree, key_dir, True)
     partners = sorted(policy_of(settings).partners)
     for partner in partners:
         generate(partner, key_dir)
+        generate(partner, key_dir, receipts=True)  # the partner's receipt pair, so `hrwatch subscribe` can answer
     local = settings.model_copy(update={"share_key_dir": key_dir})
-    publisher = build_publisher(local, bootstrap, queue.engine).start()
+    metrics = ShareMetrics()
+    publisher = build_publisher(local, bootstrap, queue.engine, metrics=metrics).start()
     stack.callback(publisher.stop)
+    server = MetricsServer(metrics, settings.metrics_host, 0).start()
+    stack.callback(server.stop)
     return [
         f"sharing:  publishing to hr.share.<partner>.v1 for {', '.join(partners)} (demo keys in {key_dir})",
         f"          HRWATCH_KAFKA={bootstrap} HRWATCH_SHARE_KEY_DIR={key_dir} hrwatch subscribe --partner police",
+        f"sharing metrics: {server.url}",
     ]
 
 
-for _command in (*REVIEW_COMMANDS, *SHARING_COMMANDS):
+for _command in (*REVIEW_COMMANDS, *SHARING_COMMANDS, *SCAN_COMMANDS):
     cli.add_command(_command)
 
 

@@ -14,6 +14,13 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get install -y --no-install-recommends chromium
 fi
 
+# Monitoring (issue 6): tests/monitoring runs Debian's Prometheus (and promtool) against a running pipeline.
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y --no-install-recommends prometheus
+fi
+
 # Store tests run against PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`). The machine
 # image ships it; start the cluster if it is installed but stopped.
 if command -v pg_lsclusters >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -p 5432 -q; then

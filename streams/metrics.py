@@ -13,6 +13,7 @@ from streams.processing import BatchResult
 
 # Ingest → finding latency: sub-second when keeping up, minutes when a backlog is drained.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+DEAD_LETTER_REASONS = ("empty", "json", "schema", "oversize", "wrong_topic", "detector_error")
 
 
 class StreamMetrics:
@@ -40,6 +41,14 @@ class StreamMetrics:
         )
         self.registry_records = Gauge("hrwatch_registry_records_applied", "registry records in memory", registry=r)
         self._lag_labels: set[tuple[str, str]] = set()
+
+    def start_series(self, topics: Iterable[str]) -> None:
+        """Create the records-in and dead-letter series at 0: Prometheus' rate() and increase() cannot see the
+        first increment of a series that appears with a value, so a first burst of dead letters would not alert."""
+        for topic in topics:
+            self.records_in.labels(topic)
+            for reason in DEAD_LETTER_REASONS:
+                self.validation_failures.labels(topic, reason)
 
     def observe_batch(self, agent: str, result: BatchResult, messages: int, topics: Iterable[str]) -> None:
         self.batches.labels(agent).inc()

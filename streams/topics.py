@@ -88,8 +88,14 @@ def message_key(obj: Any) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, *, timeout: float = 30.0) -> list[str]:
-    """Create the topics that do not exist yet (JSON values, `partitions` each); returns those created."""
+def ensure_topics(
+    bootstrap: str, names: Iterable[str], partitions: int, *, replication_factor: int = 1, timeout: float = 30.0
+) -> list[str]:
+    """Create the topics that do not exist yet (JSON values, `partitions` each); returns those created.
+
+    Topics that exist are left as they are (partitions and replication are an operator's decision
+    once a topic exists).
+    """
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -100,7 +106,7 @@ def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, *, time
         wanted = [n for n in dict.fromkeys(names) if n not in existing]
         if wanted:
             try:
-                admin.create_topics([NewTopic(n, partitions, 1) for n in wanted])
+                admin.create_topics([NewTopic(n, partitions, replication_factor) for n in wanted])
             except TopicAlreadyExistsError:
                 pass  # another worker created them first
         return wanted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from typing import Any
 from review.store import FindingStore
 from streams.broker import EmbeddedBroker
 from streams.metrics import MetricsServer, StreamMetrics
-from streams.topics import TopicNames, ensure_topics
+from streams.topics import INPUT_TOPIC_BY_TYPE, TopicNames, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,26 @@ def write_ready_file(path: Path, info: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def skip_exit_collection() -> None:
+    """Call when the process is about to end and everything is closed: a faster exit, nothing else changes.
+
+    CPython's finalisation runs full garbage collections over the whole heap (detector lexicons, faust,
+    FastAPI, …): measured 1.5–3 s on the loaded 2-core machine, most of what was left of a Ctrl-C's wait
+    once the services had stopped. `gc.freeze()` moves every object out of the collector's sight; the
+    memory goes back to the OS with the process, and atexit handlers and stream flushing still run.
+    """
+    gc.freeze()
+
+
 def run_worker(settings: Any, *, log_level: str = "WARNING", announce: Callable[[str], None] = print) -> int:
-    """Run one worker until SIGINT/SIGTERM; returns the exit code."""
+    """Run one worker until SIGINT/SIGTERM; returns the exit code. Meant to end its process (`hrwatch worker`)."""
+    try:
+        return _run_worker(settings, log_level, announce)
+    finally:
+        skip_exit_collection()
+
+
+def _run_worker(settings: Any, log_level: str, announce: Callable[[str], None]) -> int:
     import faust
 
     from streams.app import create_app
@@ -56,12 +75,13 @@ def run_worker(settings: Any, *, log_level: str = "WARNING", announce: Callable[
             bootstrap = broker.bootstrap
             announce(f"embedded broker (Tansu, in-memory log) on {bootstrap}: HRWATCH_KAFKA={bootstrap} hrwatch ingest …")
         names = TopicNames(settings.topic_namespace)
-        ensure_topics(bootstrap, names.all(), settings.partitions)
+        ensure_topics(bootstrap, names.all(), settings.partitions, replication_factor=settings.replication_factor)
         cluster_id = cluster_id_of(bootstrap)
         store = FindingStore.from_settings(settings)
         stack.callback(store.close)
         store.migrate()
         metrics = StreamMetrics()
+        metrics.start_series(names.input(t) for t in INPUT_TOPIC_BY_TYPE)
         server = MetricsServer(metrics, settings.metrics_host, settings.metrics_port).start()
         stack.callback(server.stop)
         datadir = settings.data_dir
@@ -99,11 +119,13 @@ class WorkerProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
+        self._terminated = False
 
     def start(self) -> WorkerProcess:
         from streams.broker import child_dies_with_parent
 
         self.ready_file.unlink(missing_ok=True)
+        self._terminated = False
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
@@ -148,13 +170,26 @@ class WorkerProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(30)
 
+    @property
+    def signalled(self) -> bool:
+        """True once this object sent the worker SIGTERM (its exit is then expected)."""
+        return self._terminated
+
+    def terminate(self) -> None:
+        """Send SIGTERM once and return at once, so the worker's shutdown overlaps the caller's own; `stop()` waits."""
+        proc = self.process
+        if proc is not None and not self._terminated and proc.poll() is None:
+            # Once: the worker's shutdown is already under way (faust would ignore a second SIGTERM anyway).
+            proc.send_signal(signal.SIGTERM)
+            self._terminated = True
+
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (faust commits what it processed and leaves the group), SIGKILL after `timeout`."""
         proc = self.process
         if proc is None:
             return None
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
