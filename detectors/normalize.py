@@ -131,7 +131,8 @@ def _tables() -> _Tables:
     # Whitespace is spelled out (every character `\s` matches) rather than written `\s`: the regex
     # compiler folds listed characters into one lookup table, a category is a second test per character.
     spaces = re.escape("".join(c for c in map(chr, range(0x10000)) if c.isspace()))
-    deco = spaces + r"\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←\U0001F300-\U0001FAFF"
+    # Game-piece pictographs (🀄🃏, U+1F000-1F0FF) are decoration as well (汉🀄族).
+    deco = spaces + r"\u3000·•∙⋅*_~|/\\♡♥❤★☆✦✧◆◇○●◎□■▲△▼▽→←\U0001F000-\U0001F0FF\U0001F300-\U0001FAFF"
     filler = re.compile(f"[{deco}{_INVISIBLE}][{deco}{_INVISIBLE}]*")
     # Without invisible characters only runs between two CJK characters or digits can go: a run is
     # found from its first character (a fast scan), kept when the character before it and the one

@@ -60,8 +60,9 @@ def _resolve_overlaps(matches: list[Found[Trigger]]) -> list[Found[Trigger]]:
 
 def _peer_neutral(m: Found[Trigger], same_ground: list[Found[Trigger]], text: str, vocab: Vocabulary) -> bool:
     """Two adjacent triggers of different values name both sides of the ground (男女, 已婚未婚, 本地外地),
-    unless a limit word opens the pair and an exclusion closes it: 只要小姐姐💃小哥哥勿扰 is one side
-    kept and the other kept out (the emoji between them is gone from the normalised text)."""
+    unless a limit word or a field label opens the pair and an exclusion closes it: 只要小姐姐💃小哥哥勿扰
+    and 性别:♂ 🚺勿扰 are one side kept and the other kept out (the emoji between them is gone from the
+    normalised text)."""
     group = m.value.group
     assert group is not None
     for other in same_ground:
@@ -81,7 +82,7 @@ def _peer_neutral(m: Found[Trigger], same_ground: list[Found[Trigger]], text: st
             right = right_context(text, second.end, ground)
             opposed = (
                 left is not None
-                and left.kind in ("limit", "hire", "preference")
+                and left.kind in ("limit", "hire", "preference", "label")
                 and right is not None
                 and right.kind == "exclude"
             )

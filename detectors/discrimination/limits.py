@@ -154,11 +154,12 @@ def right_context(text: str, r: int, ground: Ground, index: TextIndex = NO_INDEX
         if hit is not None:
             word, kind = hit
             end = pos + len(word)
-            if kind == "exclude_final":
-                # 暂不安排 excludes only when it ends the item (not 不安排夜班).
-                if end < n and text[end] not in "。,;!?\n\r~、.)":
+            if kind in ("exclude_final", "limit_final"):
+                # 暂不安排 excludes only when it ends the item (not 不安排夜班); a check mark is a
+                # requirement only when it closes the item (已婚已育✅), not as the bullet of the next (✅包住).
+                if end < n and text[end] not in "。,;!?\n\r~、.) ":
                     return None
-                kind = "exclude"
+                kind = "exclude" if kind == "exclude_final" else "limit"
             return Side(word, kind, pos, end)
         sfx = ground.suffixes.starting_at(text, pos)
         if sfx is not None:

@@ -10,7 +10,8 @@ from detectors.discrimination.limits import Hit, anti_discrimination, left_conte
 from detectors.discrimination.vocabulary import Vocabulary, WordTable, data
 from detectors.normalize import normalize_pattern
 
-_CN_NUM = "〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾"
+# 廿/卄/卅/卌 are the one-character tens of numeric.toml `tens_words` (廿五至卅五岁).
+_CN_NUM = "〇零一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾廿卄卅卌"
 NUM = rf"(\d{{1,3}}|[{_CN_NUM}]{{1,4}})"
 
 
@@ -27,6 +28,7 @@ class _Tables:
     weight: dict
     digits: dict[str, int]
     tens: frozenset[str]
+    tens_words: dict[str, int]  # 廿 → 2, 卅 → 3: a digit of tens written as one character
     bound_before: WordTable  # kinds: upper / lower
     joiners: WordTable
     bound_after: WordTable  # kinds: upper / lower / approx
@@ -45,6 +47,8 @@ class _Tables:
     body_scores: dict[str, float]
     birth_after_words: frozenset[str]
     plus_bounds: frozenset[str]  # floors that need an exclusion after them (40往上的不要)
+    floor_exclusions: frozenset[str]  # exclusions that need a floor word before the number (超过45的不要)
+    age_floor_words: frozenset[str]  # floor words about age by themselves (年过40的不考虑)
 
 
 @cache
@@ -78,6 +82,7 @@ def _tables() -> _Tables:
         weight=weight,
         digits={k: int(v) for k, v in age["numerals"]["digits"].items()},
         tens=frozenset(age["numerals"]["tens"]),
+        tens_words={k: int(v) for k, v in age["numerals"].get("tens_words", {}).items()},
         bound_before=before,
         joiners=WordTable.build((j, "join") for j in age["range_joiners"]),
         bound_after=after,
@@ -105,15 +110,20 @@ def _tables() -> _Tables:
         body_scores={k: float(v) for k, v in spec["scores"].items()},
         birth_after_words=frozenset(normalize_pattern(w) for w in birth["after_words"]),
         plus_bounds=frozenset({"+", *(normalize_pattern(w) for w in age["plus_bounds"])}),
+        floor_exclusions=frozenset(normalize_pattern(w) for w in age.get("floor_exclusions", ())),
+        age_floor_words=frozenset(normalize_pattern(w) for w in age.get("age_floor_words", ())),
     )
 
 
 def parse_number(token: str) -> int | None:
-    """Arabic or Chinese numeral (三十五, 十八, 四十) to int; whitespace inside Arabic digits is ignored."""
+    """Arabic or Chinese numeral (三十五, 十八, 四十, 廿五, 卅) to int; whitespace inside Arabic digits is ignored."""
     token = "".join(token.split())
     if token.isdigit():
         return int(token)
     tb = _tables()
+    if token and token[0] in tb.tens_words:
+        rest = tb.digits.get(token[1:], None) if len(token) == 2 else 0 if len(token) == 1 else None
+        return None if rest is None else tb.tens_words[token[0]] * 10 + rest
     tens_at = next((i for i, c in enumerate(token) if c in tb.tens), -1)
     if tens_at == -1:
         digits = [tb.digits.get(c) for c in token]
@@ -250,14 +260,28 @@ def _skip_spaces_back(text: str, pos: int) -> int:
 
 def age_at_plus(text: str, s: int, e: int, vocab: Vocabulary) -> Hit | None:
     """An age written without 岁 before an exclusion: 32+勿扰, 35以上免谈, 40往上的就别报了."""
-    if s == 0 or not text[s - 1].isdigit():
+    # A Chinese numeral counts only before an exclusion that needs a floor word (年过四十的不考虑).
+    spelled = text[s:e] in _tables().floor_exclusions and s > 0 and text[s - 1] in _CN_NUM
+    if s == 0 or not (text[s - 1].isdigit() or spelled):
         return None  # 3年以上, 大专以上: most floors in a posting are not after a bare number
     number = _number_before(text, s)
-    if number is None or not text[number[0] : number[1]].strip().isdigit():
+    if number is None or not (spelled or text[number[0] : number[1]].strip().isdigit()):
         return None
     n = parse_number(text[number[0] : number[1]])
     if n is None or not (_tables().age["plausible"][0] <= n <= _tables().age["plausible"][1]):
         return None
+    if text[s:e] in _tables().floor_exclusions:
+        # 超过45的不要: the exclusion after a bare number is about age only after a floor word.
+        pre = _tables().bound_before.ending_at(text, _skip_spaces_back(text, number[0]))
+        if pre is None or pre[1] != "lower":
+            return None
+        start = _skip_spaces_back(text, number[0]) - len(pre[0])
+        if pre[0] not in _tables().age_floor_words:
+            opens = start == 0 or text[start - 1] in vocab.item_delimiters
+            closes = e == len(text) or text[e] in vocab.item_delimiters
+            if not (opens and closes):
+                return None
+        return _age_hit(text, start, e, n, text[s:e], vocab, "exclude")
     end = _excluded_after(text, e, vocab) if text[s:e] in _tables().plus_bounds else e
     if end is None:
         return None

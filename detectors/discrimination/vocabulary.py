@@ -130,9 +130,10 @@ def _ground(name: str, spec: Mapping[str, Any], markers: Mapping[str, Any]) -> G
         ("preference", "preference_after"),
         ("exclude", "exclude_after"),
         ("exclude_final", "exclude_after_final"),
+        ("limit_final", "limit_after_final"),
         ("neg", "negation_after"),
     ):
-        after.extend((w, kind) for w in markers[key])
+        after.extend((w, kind) for w in markers.get(key, ()))
     after.extend(spec.get("extra_after", {}).items())
     gaps = [*markers["gap_before"], *spec.get("extra_gaps", ())]
     before_table = WordTable.build(before)
@@ -217,7 +218,7 @@ def _numeric_phrases() -> Iterable[tuple[str, Trigger]]:
         yield label, Trigger("age_label")
     age = num["age"]
     combined = [b + x for b in age["plus_exclusion_bounds"] for x in age["plus_exclusions"]]
-    for phrase in (*age["plus_phrases"], *combined, *age["plus_bounds"]):
+    for phrase in (*age["plus_phrases"], *combined, *age["plus_bounds"], *age.get("floor_exclusions", ())):
         yield phrase, Trigger("age_plus")
     yield "出生", Trigger("birth")
     for label in num["height"]["labels"]:
@@ -230,6 +231,7 @@ def _numeric_phrases() -> Iterable[tuple[str, Trigger]]:
     yield "户籍", Trigger("hukou")
     yield "户口", Trigger("hukou")
     yield "籍", Trigger("initials_origin")
+    yield "籍贯", Trigger("initials_origin")  # HN、AH籍贯的勿扰: the exclusion follows 籍贯, not 籍
     yield "藉", Trigger("initials_origin")
 
 

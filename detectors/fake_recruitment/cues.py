@@ -29,8 +29,12 @@ STRUCTURED_FIELDS = ("occupation", "location.city", "location.address")
 AMOUNT = (
     r"[¥$]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块|rmb|万|千|w(?![a-z])|k(?![a-z]))"
     r"|[一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]+\s*(?:元|块)"
+    # a currency sign before Chinese numerals (¥一百八)
+    r"|[¥$]\s*[一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]+"
 )
 _NEVER = re.compile(r"(?!)")
+# 包括但不限于 continues a negated list: its 但 is no reset.
+_NOT_LIMITED = "但不限于"
 
 
 def alternation(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -69,6 +73,7 @@ class Signal:
     weight: float
     needs: re.Pattern[str] | None = None
     unless: re.Pattern[str] | None = None
+    unless_sentence: re.Pattern[str] | None = None  # like `unless`, anywhere in the cue's sentence
     after_negators: re.Pattern[str] | None = None
     negation: str = "full"  # full | warning
     window: int = 20
@@ -111,6 +116,11 @@ class Lexicon:
     negation_resets: re.Pattern[str]
     negators_after: re.Pattern[str]
     adjacent_before: frozenset[str]
+    immediately_before: frozenset[str]
+    list_separators: tuple[str, ...]
+    list_reach: int
+    quotes: frozenset[str]  # opening quotation marks
+    quote_reach: int  # how far before a cue an opening quote makes it quoted
     adjacent_after: frozenset[str]
     warning: re.Pattern[str]
     before_window: int
@@ -160,6 +170,7 @@ def lexicon() -> Lexicon:
                 weight=float(s["weight"]),
                 needs=group_re(s.get("needs", [])),
                 unless=group_re(s.get("unless", [])),
+                unless_sentence=group_re(s.get("unless_sentence", [])),
                 after_negators=alternation(extra) if extra else None,
                 negation=s.get("negation", "full"),
                 window=int(s.get("window", 20)),
@@ -213,6 +224,11 @@ def lexicon() -> Lexicon:
         negation_resets=alternation(neg["resets"]),
         negators_after=alternation(neg["after"]),
         adjacent_before=frozenset(neg["before_adjacent"]),
+        immediately_before=frozenset(neg["immediately_before"]),
+        list_separators=tuple(neg["list_separators"]),
+        list_reach=int(neg["list_reach"]),
+        quotes=frozenset(neg["quotes"]),
+        quote_reach=int(neg["quote_reach"]),
         adjacent_after=frozenset(neg["after_adjacent"]),
         warning=alternation(neg["warning"]),
         before_window=int(neg["before_window"]),
@@ -310,20 +326,39 @@ class FieldScan:
         cs, ce = self.clause(start)
         if lex.adjacent_before & set(text[max(cs, start - 2) : start]):
             return True
+        if start > cs and text[start - 1] in lex.immediately_before:
+            return True
+        # A negator's object may be a list (不收取任何押金、体检费、服装费、培训费): each separator
+        # before the cue lengthens its reach.
+        before_from = start - lex.before_window
+        items = sum(text.count(sep, max(cs, before_from), start) for sep in lex.list_separators)
+        before_from -= items * lex.list_reach
+        # A quoted cue is named, not demanded (不是网上流传的“刷单”兼职, 不是所谓“兼职刷单”): a short
+        # negator reaches it as far as a general one.
+        quoted = not lex.quotes.isdisjoint(text[max(cs, start - lex.quote_reach) : start])
+        near_from = start - (lex.before_window if quoted else lex.near_window)
         # The negator nearest the cue decides, unless a word such as 只需/但 ends its reach first.
         last = -1
-        for m in lex.negators_before.finditer(text, max(cs, start - lex.before_window), start):
+        for m in lex.negators_before.finditer(text, max(cs, before_from), start):
             last = max(last, m.end())
-        near_from = start - lex.near_window
         for m in lex.negators_near.finditer(text, max(cs, near_from - lex.near_longest), start):
             if m.end() >= near_from:
                 last = max(last, m.end())
-        if last >= 0 and lex.negation_resets.search(text, last, start) is None:
+        if last >= 0 and not self._reset(last, start):
             return True
         hi = min(ce, end + lex.after_window)
         if lex.negators_after.search(text, end, hi) or lex.adjacent_after & set(text[end : min(ce, end + 2)]):
             return True
         return bool(signal and signal.after_negators and signal.after_negators.search(text, end, hi))
+
+    def _reset(self, lo: int, hi: int) -> bool:
+        """True when a word such as 只需/但/经验 between a negator and its cue ends the negator's reach;
+        an item of a fee list (培训费、押金) or the 但 of 包括但不限于 does not: it is the negator's object too."""
+        text = self.nt.text
+        for m in lexicon().negation_resets.finditer(text, lo, hi):
+            if text[m.end() : m.end() + 1] != "费" and not text.startswith(_NOT_LIMITED, m.start()):
+                return True
+        return False
 
     def near(self, start: int, end: int, pattern: re.Pattern[str], window: int, *, clause: bool = False) -> bool:
         """True when `pattern` occurs within `window` characters of the span, in the same sentence (or clause)."""

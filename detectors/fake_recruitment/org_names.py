@@ -126,6 +126,32 @@ def name_places(name: str) -> frozenset[str]:
 _ADMIN = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|新区|省|市|区|县)$")
 
 
+# A complete legal name (行政区划 + 字号 + 行业 + 组织形式) ends with one of these; 有限责任公司 and
+# 股份有限公司 are commonly written 有限公司, so the form itself is not compared. A branch or office is
+# named after its parent and is not compared strictly.
+_LEGAL_FORM = re.compile(r"(?:股份有限公司|有限责任公司|有限公司)$")
+_BRANCH = re.compile(r"分公司|办事处|分厂|分店|营业部|门店|分部")
+
+
+@lru_cache(maxsize=4096)
+def full_core(name: str) -> str | None:
+    """For a complete legal name, the name without places, brackets and the 有限(责任)公司 ending but with
+    its trade name, industry and 集团/股份 kept; None for a short or branch name."""
+    parts = _parts()
+    text = _NOISE.sub("", _BRACKETED.sub("", normalize(name).text))
+    m = _LEGAL_FORM.search(text)
+    if m is None or _BRANCH.search(text):
+        return None
+    text = text[: m.start()]
+    stripped = False
+    while (p := parts.place_re.match(text)) is not None and len(text) - p.end() >= 2:
+        text = text[p.end() :]
+        stripped = True
+    if stripped and (d := _DISTRICT.match(text)) is not None and len(text) - d.end() >= 2:
+        text = text[d.end() :]
+    return text or None
+
+
 @dataclass(frozen=True, slots=True)
 class NameComparison:
     same: bool
@@ -159,4 +185,11 @@ def compare_names(posted: str, registered: str) -> NameComparison:
                 same = False
     else:
         same = ratio >= parts.core_ratio
+    if same:
+        # Two complete legal names denote one enterprise only when they agree word for word beyond
+        # place and brackets: an added 集团 or industry word (星辰科技 / 星辰网络科技) is another
+        # registered name, whoever holds it.
+        fa, fb = full_core(posted), full_core(registered)
+        if fa is not None and fb is not None and fa != fb:
+            same = False
     return NameComparison(same, a, b, ratio)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -21,6 +22,26 @@ RULE = "fake_recruitment.implausible_salary"
 # Occupation values that say nothing: fall back to the title.
 _ABROAD_SIGNALS = frozenset({"fraud_hotspot", "abroad"})
 _UNSPECIFIED = frozenset({"其他", "不限", "未知", "综合", "其它", "普通岗位", ""})
+
+
+# Daily working hours stated in the text (每天1-2小时, 每天只需两三个小时, 一天2小时): the upper figure.
+_HOURS = re.compile(
+    r"(?:每天|每日|一天|日均)(?:只需|仅需|只要|只用|仅|约|大概)?"
+    r"(?:(\d+(?:\.\d+)?)(?:\s*[-~到至]\s*(\d+(?:\.\d+)?))?|([一二两三四五六半]{1,2}))个?多?(?:小时|钟头)"
+)
+_CN_HOURS = {"一": 1.0, "二": 2.0, "两": 2.0, "三": 3.0, "四": 4.0, "五": 5.0, "六": 6.0, "半": 0.5}
+
+
+def stated_daily_hours(text: str) -> tuple[float, int, int] | None:
+    """(most hours a day, span) the normalised text states, or None."""
+    m = _HOURS.search(text)
+    if m is None:
+        return None
+    if m.group(3):
+        hours = _CN_HOURS[m.group(3)[-1]]
+    else:
+        hours = float(m.group(2) or m.group(1))
+    return (hours, m.start(), m.end()) if hours > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +66,8 @@ class Benchmarks:
     fuzzy_cutoff: float
     source: str
     floor: float  # the lowest pay that could fire for any occupation
+    short_hours_max: float  # a day of at most this many hours is a short day
+    short_hours_hourly: float  # an hourly rate at or above this, for lure work, is implausible
 
 
 @cache
@@ -74,6 +97,8 @@ def benchmarks() -> Benchmarks:
         source=data["source"],
         floor=min(b.p90 for b in by_keyword.values() if b.p90 is not None)
         * min(float(data["ratios"]["plain"]), float(data["ratios"]["lure"])),
+        short_hours_max=float(data["short_hours"]["max_hours"]),
+        short_hours_hourly=float(data["short_hours"]["hourly"]),
     )
 
 
@@ -115,6 +140,11 @@ class ImplausibleSalaryDetector(Detector):
         raw = ctx.record.raw.get("salary")
         pay = structured_pay(raw)
         bm = benchmarks()
+        if pay is not None and pay.unit == "day":
+            short = self._short_hours(ctx, pay)
+            if short is not None:
+                yield short
+                return
         if pay is None and not raw:
             # No salary field: the pay the text promises (月薪 ３万５, 学成月入伍万), looked for only
             # when the occupation has a benchmark.
@@ -174,6 +204,37 @@ class ImplausibleSalaryDetector(Detector):
                 "lure_cue": lure[1] if lure else None,
             },
         )
+
+    @staticmethod
+    def _short_hours(ctx: DetectionContext, pay: Pay) -> Finding | None:
+        """A day rate for a few hours' lure work (有手机就能做，每天1-2小时，日入300): the hourly rate it implies
+        is judged against `[short_hours]`, whatever the occupation (a gig with no benchmark included)."""
+        bm = benchmarks()
+        if pay.amount / bm.short_hours_max < bm.short_hours_hourly:
+            return None  # cheap bound: not even at the longest short day
+        for path in ctx.text_fields:
+            found = stated_daily_hours(ctx.norm(path).text)
+            if found is None:
+                continue
+            hours, start, end = found
+            if hours > bm.short_hours_max or pay.amount / hours < bm.short_hours_hourly:
+                return None
+            lure = ImplausibleSalaryDetector._lure_cue(ctx)
+            if lure is None:
+                return None  # a model's or tutor's short well-paid day is not a lure
+            spec = rule_specs()[RULE]
+            hourly = pay.amount / hours
+            return ctx.finding(
+                RULE,
+                [ctx.whole_field(pay.field), ctx.evidence(path, start, end), lure[0]],
+                score=min(0.95, spec.score + 0.05 * (hourly / bm.short_hours_hourly - 1)),
+                explanation=(
+                    f"{spec.explanation}: {pay.amount:g} 元/天 for at most {hours:g} hours a day "
+                    f"(≈{hourly:,.0f} 元/小时, the line is {bm.short_hours_hourly:g}), with the lure cue {lure[1]!r}"
+                ),
+                analysis={"day_min": pay.amount, "hours_a_day": hours, "hourly": round(hourly), "lure_cue": lure[1]},
+            )
+        return None
 
     @staticmethod
     def _stated_pay(ctx: DetectionContext) -> Pay | None:

@@ -80,6 +80,8 @@ def evaluate(rule: str, sc: Scan) -> RuleResult:
                 continue
             if sig.unless is not None and fs.near(hit.start, hit.end, sig.unless, 1000, clause=True):
                 continue
+            if sig.unless_sentence is not None and fs.near(hit.start, hit.end, sig.unless_sentence, 1000):
+                continue
         found[sig.name] = Contribution(sig, sc.ctx.evidence(fs.path, hit.start, hit.end))
     for sig in cues.signals:
         if sig.virtual == "monthly_pay_at_least" and sig.name not in found:

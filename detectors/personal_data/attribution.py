@@ -197,7 +197,60 @@ def attribute(cues: CueIndex, start: int, end: int, *, strong_in_sentence: bool)
     told = _story_about_a_person(cues, start, end)
     if told is not None:
         return Attribution(THIRD_PERSON, told)
+    told = _pronoun_of_a_person(cues, start, line_start)
+    if told is not None:
+        return Attribution(THIRD_PERSON, told)
     return Attribution(UNATTRIBUTED, "no third-person cue")
+
+
+# 他/她/其 owning the identifier's label right before it: "他微信号 …", "她的手机：…", "她留的邮箱是 …".
+_PRONOUN_LABEL = re.compile(
+    r"([他她其])(?:的|留的|留下的|填的|写的)?\s*"
+    r"(?:手机号码|手机号|手机|电话号码|电话|联系方式|邮箱|e-?mail|微信号|微信|wechat|qq号|qq)"
+    r"(?:号码|号)?\s*(?:是|为)?\s*:?\s*$"
+)
+
+
+def _pronoun_of_a_person(cues: CueIndex, start: int, line_start: int) -> str | None:
+    """The label is a pronoun's ("他微信号 …") and the pronoun points back, within its paragraph and
+    with no recruiter between, at a specific third person ("来面试的小伙子王磊…。他微信号…"). A
+    pronoun after a contact word ("联系人王女士，她的微信…") is the recruiter's, and stays unattributed."""
+    text = cues.text
+    m = _PRONOUN_LABEL.search(text, max(line_start, start - 14), start)
+    if m is None:
+        return None
+    p = m.start(1)
+    words = _pronoun_words()
+    if text[max(0, p - 1) : p + 1] in words or text[p : p + 2] in words:
+        return None  # 其他, 他们
+    paragraph = text.rfind("\n", 0, p) + 1
+    named = _named_noun().search(text, max(paragraph, p - _SENTENCE_REACH), p)
+    if named is not None and not any(
+        EMPLOYER in c.kinds and c.phrase not in contact_fields() and c.start >= named.end()
+        for c in cues.before(p, frozenset({EMPLOYER}), window=p - named.end(), same_sentence=False)
+    ):
+        return f"pronoun '{m.group(1)}' of a named '{named.group(1)}'"  # "请应聘者李娜尽快回电，她的手机…"
+    for cue in cues.before(p, ATTRIBUTION, window=min(_SENTENCE_REACH, p - paragraph), same_sentence=False):
+        if EMPLOYER in cue.kinds and cue.phrase not in contact_fields():
+            return None
+        # A person noun the text has not made an addressee ("来试工的小姑娘…。她手机…") is someone
+        # specific here; an event or misconduct word only with a name.
+        if cue.kinds & (THIRD - GENERIC) or NOUN in cue.kinds or (cue.kinds & GENERIC and cues.names_holder(cue)):
+            return f"pronoun '{m.group(1)}' of '{cue.phrase}'"
+    return None
+
+
+@cache
+def _named_noun() -> re.Pattern[str]:
+    """A person noun and the full name it introduces ("应聘者李娜", "候选人：赵一鸣"), whatever comes before."""
+    att = lexicon()["attribution"]
+    nouns = "|".join(re.escape(normalize_pattern(w)) for w in sorted(att["person_nouns"], key=len, reverse=True))
+    return re.compile(rf"({nouns}):?[{att['surnames']}][\u4e00-\u9fff]")
+
+
+@cache
+def _pronoun_words() -> frozenset[str]:
+    return frozenset(normalize_pattern(w) for w in lexicon()["attribution"]["pronoun_words"])
 
 
 def _story_about_a_person(cues: CueIndex, start: int, end: int) -> str | None:

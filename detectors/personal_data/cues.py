@@ -151,6 +151,21 @@ def _addressee() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.
     return re.compile(f"(?:{after})"), re.compile(f"(?:{before})"), value, named
 
 
+@cache
+def _entry_name_after() -> re.Pattern[str]:
+    """A full name right after a noun, closed by a bracket, a separator or a contact field: "请候选人
+    周雨桐（手机…" names one person, whatever the 请 before makes of the noun."""
+    surnames = lexicon()["attribution"]["surnames"]
+    return re.compile(rf"[{surnames}][\u4e00-\u9fff]{{1,2}}(?=[(:,\s]|手机|电话|邮箱|微信|qq)")
+
+
+@cache
+def _request_then_name() -> re.Pattern[str]:
+    """请 and a full name right before a person noun ("请张佳慧同学")."""
+    surnames = lexicon()["attribution"]["surnames"]
+    return re.compile(rf"请([{surnames}][\u4e00-\u9fff]{{1,2}})$")
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     start: int
@@ -242,11 +257,18 @@ class CueIndex:
                 kinds = kinds - {PRONOUN}  # 其他, 她们, 他人
         drop = set()
         for generic in kinds & GENERIC:
-            if self._is_addressee(s, e):
+            if self._is_addressee(s, e) and not self._names_someone(s, e):
                 drop.add(generic)
         if FIELD in kinds and _addressee()[2].match(self.text, e) is None:
             drop.add(FIELD)
         return kinds - drop if drop else kinds
+
+    def _names_someone(self, s: int, e: int) -> bool:
+        """An addressee-looking noun that names one person: "请候选人周雨桐（手机…", "请张佳慧同学（…"."""
+        if _entry_name_after().match(self.text, e) is not None:
+            return True
+        m = _request_then_name().search(self.text, max(0, s - 4), s)
+        return m is not None and _addressee()[1].search(m.group(1)) is None  # not "请全体同学"
 
     def scan(self, lo: int, hi: int) -> list[Cue]:
         """The cues lying inside text[lo:hi]."""

@@ -7,10 +7,10 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from functools import cache
 
-from detectors.context import DetectionContext
+from detectors.context import DetectionContext, field_value
 from detectors.findings import Finding
 from detectors.masking import mask_address
-from detectors.normalize import NormalizedText, normalize_pattern
+from detectors.normalize import NormalizedText, normalize, normalize_pattern
 from detectors.personal_data.attribution import name_opens_line
 from detectors.personal_data.cues import lexicon, line_breaks
 from detectors.rules import Detector
@@ -53,16 +53,75 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.P
     return cue, before, bare, person
 
 
-def home_addresses(nt: NormalizedText) -> list[tuple[int, int]]:
-    """Normalised spans of private home addresses: a residence word, then an address down to the dwelling."""
+# A flat in a residential block, pinned down to building, entrance and door ("4栋1单元702",
+# "12号楼3单元501室", "5-2-301"): an office is on a floor of a tower, not behind a 单元 door. Looked
+# for only in fields that have 单元/栋/号楼/幢 somewhere (a bare "5-2-301" alone is left out: hyphens
+# are in every salary range, and scanning for it would cost every posting).
+_FLAT = re.compile(
+    rf"[{_NUMERAL}]+\s*(?:栋|幢|号楼|座)\s*[{_NUMERAL}]+\s*单元\s*[0-9]{{2,4}}(?:室|房|号)?(?![0-9])"
+    r"|(?<![0-9-])[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?:室|房|号)?(?![0-9-])"
+    # or a residential estate, then building and door ("阳光花园12栋502", "幸福家园3号楼1202室")
+    rf"|(?:小区|花园|家园|公寓|新村|山庄|雅苑|苑)[^\s,。;:]{{0,10}}?[{_NUMERAL}]+\s*(?:栋|幢|号楼)\s*[0-9]{{3,4}}(?:室|房|号)?(?![0-9])"
+)
+# A field word opening the entry's value ("宋丽萍 地址：…"): the address starts after it.
+_ADDRESS_LABEL = re.compile(r"(?:家庭|收件|收货|邮寄|通讯)?(?:住址|地址)\s*:?\s*")
+# A courtesy title (王经理, 张先生: a recruiter) or a place (金鹰店, 东区) where a name would be.
+_NOT_A_NAME = re.compile(
+    r"(?:先生|女士|小姐|经理|总|老师|主管|师傅|姐|哥|工|主任|老板|店长|助理|[店厂部司馆院园苑城点区处])$"
+)
+
+
+@cache
+def _entry_head() -> re.Pattern[str]:
+    """A line opening with a full name, then a colon, a space or an address word ("宋丽萍：", "宋丽萍 地址：")."""
+    surnames = lexicon()["attribution"]["surnames"]
+    return re.compile(
+        rf"\s*(?:[0-9]{{1,2}}[.、)]\s*)?(?P<name>[{surnames}][\u4e00-\u9fff]{{1,2}}?)"
+        r"(?:\s*:\s*|\s+|(?=(?:家庭|收件|收货|邮寄|通讯)?(?:住址|地址)))"
+    )
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{7,}[:,\s]*")
+
+
+def _named_entry_flats(nt: NormalizedText, breaks: list[int]) -> list[tuple[int, int]]:
+    """Flats written as a named person's entry, one a line ("宋丽萍：…槐荫大道217号丽景苑4栋1单元702"):
+    a list of where people live, though no residence word introduces it."""
     text = nt.text
+    spans = []
+    for m in _FLAT.finditer(text):
+        line_start = _line_start(text, breaks, m.start())
+        head = _entry_head().match(text, line_start, m.start())
+        if head is None or _NOT_A_NAME.search(head.group("name")):
+            continue  # the entry must open with a person's name, the address its value
+        label = _ADDRESS_LABEL.match(text, head.end())
+        begin = label.end() if label else head.end()
+        body = text[begin : m.start()]
+        if len(body) > 40 or "," in body or _NEXT_FIELD.search(body) or _EMPLOYER_PREMISES.match(body):
+            continue
+        start = begin
+        for number in _LONG_NUMBER.finditer(body):
+            start = begin + number.end()  # "王建国 138… 幸福里3-2-401": the address after the phone
+        spans.append((start, m.end()))
+    return spans
+
+
+def home_addresses(nt: NormalizedText) -> list[tuple[int, int]]:
+    """Normalised spans of private home addresses: a residence word, then an address down to the dwelling;
+    or a flat written as a named person's entry."""
+    text = nt.text
+    flats = (
+        _named_entry_flats(nt, line_breaks(nt))
+        if ("单元" in text or "栋" in text or "号楼" in text or "幢" in text)
+        else []
+    )
     if not ("住" in text or "户" in text or "家" in text or "寝" in text or "居" in text):
-        return []
+        return flats
     cue_re, premises_before, bare_re, person_before = _patterns()
     found = [*cue_re.finditer(text)]
     bare = [*bare_re.finditer(text)] if "住" in text else []
     if not (found or bare):
-        return []
+        return flats
     breaks = line_breaks(nt)
     for m in bare:
         s = m.start()
@@ -87,12 +146,30 @@ def home_addresses(nt: NormalizedText) -> list[tuple[int, int]]:
         if premises_before.search(text, max(0, m.start() - 6), m.start()):
             continue
         spans.append((start, start + dwelling.end()))
+    # A flat found both ways is reported once, with the residence word's span.
+    spans += [f for f in flats if not any(a < f[1] and f[0] < b for a, b in spans)]
     return sorted(set(spans))
 
 
 def record_home_addresses(ctx: DetectionContext, path: str) -> list[tuple[int, int]]:
-    """`home_addresses` of a field of the record in `ctx`, found once for both detectors that need them."""
-    return ctx.shared(f"personal_data.home_addresses:{path}", lambda c: home_addresses(c.norm(path)))
+    """`home_addresses` of a field of the record in `ctx`, found once for both detectors that need them.
+
+    An address the record itself gives as the place of work (`location.address`) is the employer's
+    own: a household employer hiring a live-in nanny publishes the home where the job is done, which
+    is no third person's data (the employer's-own-contact principle)."""
+    return ctx.shared(f"personal_data.home_addresses:{path}", lambda c: _not_workplace(c, path))
+
+
+def _not_workplace(ctx: DetectionContext, path: str) -> list[tuple[int, int]]:
+    nt = ctx.norm(path)
+    spans = home_addresses(nt)
+    if not spans:
+        return spans
+    workplace = field_value(ctx.record, "location.address")
+    if not isinstance(workplace, str) or len(workplace.strip()) < 4:
+        return spans
+    place = normalize(workplace).text.replace(" ", "")
+    return [(a, b) for a, b in spans if place not in nt.text[a:b].replace(" ", "")]
 
 
 def _line_start(text: str, breaks: list[int], pos: int) -> int:

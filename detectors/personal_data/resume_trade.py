@@ -27,16 +27,24 @@ _P = re.escape(_PUNCT_SPLITTERS)
 _SPLITTERS = re.compile(rf"[{_S}{_P}](?:(?<=[{_S}])[{_S}]*|(?<=[\u4e00-\u9fff][{_P}])[{_P}]*(?=[\u4e00-\u9fff]))")
 _SENTENCE_END = re.compile(r"[。;!?\n]")
 # The start of a price per record, for the quick look before the full checks.
-_PRICE_HINT = re.compile(r"[0-9一二两三四五六七八九十半][0-9.]{0,6}(?:元|块|毛|角)|按[条份个]")
+_PRICE_HINT = re.compile(r"[0-9一二两三四五六七八九十半][0-9.]{0,6}(?:元|块|毛|角)|按[条份个]|[每一][条份个][0-9]")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _NEGATION_WINDOW = 8
 _VERB_BEFORE = 6  # characters allowed between a trade verb and the goods ("出售大量优质简历")
 _LOOSE_BEFORE = 3
+# Between verb and goods, years, counts and ranges do not count towards the reach ("转让2019-2025年
+# 全部应聘者档案", "出售30000份简历"): a trader names the stock's age and size there.
+_SPAN_SLACK = 20
+# Goods with no trade verb or price near them are on sale when the field talks sales in at least
+# this many distinct phrases ("一手", "不二卖", "打包价", "看样本").
+_SALES_TALK = 2
+_QUANTITY = re.compile(r"[0-9][0-9.,\-~至到]*(?:年|月|份|条|万|千|w|k)?")
 _VERB_AFTER = 4  # "简历低价出售"
 # A price per record: "简历5元一份", "3毛/条", "0.5元每条", "五毛一条", "按条卖".
 _PRICE = re.compile(
     r"[0-9一二两三四五六七八九十半]+(?:\.[0-9]+)?(?:元|块|毛|角)(?:/|每|一)?(?:份|条|个|套|组)"
     r"|按(?:条|份|个)(?:卖|出|算|计价|收费|计费)"
+    r"|(?:每|一)(?:份|条|个)[0-9一二两三四五六七八九十半]+(?:\.[0-9]+)?(?:元|块|毛|角)"
 )
 # After an offer, these make it a warning: "出售简历属于违法行为".
 _CONDEMNED = re.compile(r"[^。;!?\n]{0,10}?(?:违法|犯罪|违规|处罚|追究|判刑|严惩|侵犯|被抓|被查)")
@@ -52,6 +60,9 @@ class _Lexicon:
     deal: re.Pattern[str]
     negation: re.Pattern[str]
     not_goods_after: re.Pattern[str]
+    sales_talk: re.Pattern[str]
+    applying: re.Pattern[str]  # an applicant's verb right before the goods ("投递简历")
+    series: re.Pattern[str]  # a verb and a conjunction right before another verb ("出售、", "转让或")
 
 
 @cache
@@ -80,6 +91,13 @@ def _lexicon() -> _Lexicon:
         deal=re.compile(compile_alternation(tr["deal_words"]).pattern + "|" + _PRICE.pattern),
         negation=compile_alternation(tr["negation"]),
         not_goods_after=compile_alternation(tr["not_goods_after"]),
+        sales_talk=compile_alternation(tr["sales_talk"]),
+        applying=re.compile("(?:" + compile_alternation(tr["applying_before"]).pattern + r")\s*$"),
+        series=re.compile(
+            "(?:"
+            + compile_alternation([*tr["verbs"], *tr["series_verbs"]]).pattern
+            + ")(?:、|,|/|或者|或|和|及|以及|与|并)$"
+        ),
     )
 
 
@@ -106,20 +124,31 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
     compact, index = _compact(text)
     spans: list[tuple[int, int]] = []
     n = len(compact)
+    talk: int | None = None  # distinct sales-talk phrases in the field, counted once when asked
     for m in lx.anchor.finditer(compact):
         s, e = m.span()
         if _inside_a_word(compact, s, e) or lx.not_goods_after.match(compact, e) is not None:
             continue  # "jl" of a handle "jl_ziyuan2025"; "简历模板", a product
         kind = lx.kind[m.group()]
         if kind != "offer" and not _trade_nearby(compact, lx, kind, s, e, n):
-            continue  # "投递简历", "数据分析": nothing of a trade around the goods
+            if kind == "loose" or lx.applying.search(compact, max(0, s - 4), s) is not None:
+                continue  # "投递简历", "数据分析": nothing of a trade around the goods
+            if talk is None:
+                talk = len({t.group() for t in lx.sales_talk.finditer(compact)})
+            if talk < _SALES_TALK:
+                continue
+            found_by_talk = True
+        else:
+            found_by_talk = False
         lo, hi = _sentence(compact, s, e)
         found: tuple[int, int] | None = None
         reach = _LOOSE_BEFORE if kind == "loose" else _VERB_BEFORE
-        for v in lx.verbs.finditer(compact, max(lo, s - reach - 5), s):
-            if v.end() >= s - reach:
+        for v in lx.verbs.finditer(compact, max(lo, s - reach - _SPAN_SLACK), s):
+            if _gap(compact, v.end(), s) <= reach:
                 found = (v.start(), e)
                 break
+        if found is None and found_by_talk:
+            found = (s, e)  # an ad: "同城简历数据…一手不二卖，打包价更优"
         if found is None:
             if kind == "offer":
                 found = (s, e)
@@ -130,8 +159,9 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
         if found is None:
             continue
         a, b = found
-        neg_lo = max(lo, a - _NEGATION_WINDOW)
-        if lx.negation.search(compact, neg_lo, a) or _CONDEMNED.match(compact, b):
+        head = _series_head(compact, lx, a, lo)
+        neg_lo = max(lo, head - _NEGATION_WINDOW)
+        if lx.negation.search(compact, neg_lo, head) or _CONDEMNED.match(compact, b):
             continue
         spans.append((a, b))
     if not spans:
@@ -145,6 +175,24 @@ def trade_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def _gap(text: str, a: int, b: int) -> int:
+    """Characters between a verb and its goods, a year, count or range counting as one."""
+    between = text[a:b]
+    if len(between) <= 1 or "," in between or not any("0" <= ch <= "9" for ch in between):
+        return len(between)
+    return len(_QUANTITY.sub("#", between))
+
+
+def _series_head(text: str, lx: _Lexicon, a: int, lo: int) -> int:
+    """The first verb of a series the verb at `a` ends ("不会出售、转让或共享简历"): a negation before the
+    series denies every verb in it."""
+    while True:
+        m = lx.series.search(text, max(lo, a - 12), a)
+        if m is None:
+            return a
+        a = m.start()
+
+
 def _inside_a_word(text: str, s: int, e: int) -> bool:
     """A match whose Latin first or last letter runs on into letters, digits or an underscore."""
     if "a" <= text[s] <= "z" and s > 0 and text[s - 1] in _WORD_CHARS:
@@ -154,7 +202,7 @@ def _inside_a_word(text: str, s: int, e: int) -> bool:
 
 def _trade_nearby(text: str, lx: _Lexicon, kind: str, s: int, e: int, n: int) -> bool:
     """A quick look for anything that could make the goods at [s, e) a trade, before the full checks."""
-    if lx.verbs.search(text, max(0, s - _VERB_BEFORE - 5), min(n, e + _VERB_AFTER + 5)) is not None:
+    if lx.verbs.search(text, max(0, s - _VERB_BEFORE - _SPAN_SLACK), min(n, e + _VERB_AFTER + 5)) is not None:
         return True
     if kind == "loose":
         return False

@@ -46,9 +46,10 @@ _TO_SEPARATORS = str.maketrans(dict.fromkeys(_NUMERAL_MAP, " "))
 # A run of digits (or numerals) and the separators people write inside numbers: hyphens, dashes,
 # dots, slashes, brackets, keycap marks, spaces (spaces between two digits are already gone after
 # normalisation; their trace is kept in the offset map and splits groups), line breaks (an ID pasted
-# into a chat four digits a line). One character class, so the engine scans the posting once;
+# into a chat four digits a line), and the dots of other scripts people group digits with (bullet
+# •, katakana ・, operator dots ∙⋅, hyphenation point ‧). One character class, so the engine scans the posting once;
 # groups, glue and numerals are sorted out in code.
-_RUN_CHARS = rf"0-9{_NUMERALS} \t\n\-‐‑–—.·/()\u20e3"
+_RUN_CHARS = rf"0-9{_NUMERALS} \t\n\-‐‑–—.·•∙⋅‧・/()\u20e3"
 _NUMBER_RUN = re.compile(rf"[0-9{_NUMERALS}][{_RUN_CHARS}]{{10,}}")
 _DIGITS = frozenset("0123456789") | frozenset(_NUMERAL_MAP)
 _NUMERAL = re.compile(f"[{_NUMERALS}]")
@@ -75,6 +76,10 @@ _EMAIL_DOMAIN = re.compile(
     rf"\s*([a-z0-9][a-z0-9-]*(?:{_DOT}[a-z0-9-]+)*{_DOT}{_TLD}(?:{_DOT}(?:cn|hk|tw|jp|uk))?)(?![a-z0-9])"
 )
 _DOT_SPELLING = re.compile(_DOT)
+# A local part spelt out in spaced words ("zhang jia hui 1998 at 163 dot com"): up to four more
+# Latin or digit words, each one space apart, back to something that is not Latin (a CJK word, a
+# colon), so that a sentence of English is not taken for a name.
+_SPACED_LOCAL = re.compile(r"(?:^|(?<=[^a-z0-9 ]))\s?((?:[a-z0-9]{1,12} ){1,4})$")
 # A passport or travel-permit number after its letter series: E12345678, EA1234567, G12345678,
 # P1234567, 141234567; C12345678, CA1234567, L12345678, H1234567801.
 _PASSPORT = re.compile(r"([ec](?:[ \-]?[a-z](?=[ \-]?[0-9]))?|[gpsdwlthm]|1[45])[ \-]?([0-9]{7,10})(?![0-9a-z])")
@@ -282,7 +287,11 @@ def email_candidates(text: str) -> list[tuple[int, int, str, str]]:
         if local is None or domain_m is None:
             continue
         domain = _DOT_SPELLING.sub(".", domain_m.group(1))
-        out.append((local.start(1), domain_m.end(1), f"{local.group(1)}@{domain}", domain))
+        begin, name = local.start(1), local.group(1)
+        spaced = _SPACED_LOCAL.search(text, max(0, begin - 60), begin) if begin and text[begin - 1] == " " else None
+        if spaced is not None:
+            begin, name = spaced.start(1), spaced.group(1).replace(" ", "") + name
+        out.append((begin, domain_m.end(1), f"{name}@{domain}", domain))
     return out
 
 

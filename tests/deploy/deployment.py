@@ -190,3 +190,28 @@ def parse_hrwatch(args: list[str]) -> tuple[str, click.Context]:
         path.append(name)
     ctx = command.make_context(" ".join(path), rest)
     return " ".join(path), ctx
+
+
+# -- Secret and ConfigMap volumes ------------------------------------------------------------------
+
+
+def volume_sources(volume: dict[str, Any]) -> list[tuple[str, dict[str, Any], int | None]]:
+    """(`secret` | `configMap`, its source, the mode its files get) of a pod volume, sources of a projected one included."""
+    if "secret" in volume:
+        return [("secret", volume["secret"], volume["secret"].get("defaultMode"))]
+    if "configMap" in volume:
+        return [("configMap", volume["configMap"], volume["configMap"].get("defaultMode"))]
+    projected = volume.get("projected")
+    if not projected:
+        return []
+    found = []
+    for source in projected["sources"]:
+        for kind in ("secret", "configMap"):
+            if kind in source:
+                found.append((kind, source[kind], projected.get("defaultMode")))
+    return found
+
+
+def source_name(kind: str, source: dict[str, Any]) -> str:
+    """A volume source's object name (`secretName` for a plain secret volume, `name` otherwise)."""
+    return str(source.get("secretName") or source["name"]) if kind == "secret" else str(source["name"])

@@ -159,11 +159,14 @@ def test_keygen_service_makes_a_key_per_policy_partner_with_the_real_command() -
     svc = compose()["services"][KEYGEN]
     script = svc["entrypoint"][-1]
     assert 'hrwatch share keygen "$partner"' in script
+    assert 'hrwatch share keygen "$partner" --receipts' in script
     partners = environment_of(svc)["SHARE_PARTNERS"].split()
     assert sorted(partners) == sorted(load_policy(None).partners)
     assert sorted(env_example()["SHARE_PARTNERS"].split()) == sorted(partners)
     for partner in partners:
         parse_hrwatch(["share", "keygen", partner])
+        parse_hrwatch(["share", "keygen", partner, "--receipts"])
+    # Running the script with the real command and loading what it makes: tests/deploy/test_keys.py.
 
 
 # -- HRWATCH_* variables ---------------------------------------------------------------------------
@@ -264,20 +267,3 @@ def test_dockerfile_entrypoint_is_the_console_script() -> None:
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert 'hrwatch = "hrwatch.cli:main"' in pyproject
     assert 'ENTRYPOINT ["hrwatch"]' in DOCKERFILE.read_text(encoding="utf-8")
-
-
-def test_partner_public_key_from_an_environment_variable_verifies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """k8s/partners hands the subscriber police.pub as HRWATCH_SHARE_VERIFY_KEYS__POLICE (a PEM file's text)."""
-    from hrwatch.settings import load_settings
-    from sharing.keygen import generate
-    from sharing.wiring import key_ring
-
-    _private_path, public_path, kid = generate("police", tmp_path / "platform")
-    monkeypatch.setenv("HRWATCH_SHARE_VERIFY_KEYS__POLICE", Path(public_path).read_text(encoding="utf-8"))
-    monkeypatch.setenv("HRWATCH_SHARE_KEY_DIR", str(tmp_path / "empty"))  # the partner holds no key files
-    partner_ring = key_ring(load_settings())
-    assert kid in partner_ring.public_keys("police")
-    platform_ring = key_ring(load_settings(share_key_dir=tmp_path / "platform", share_verify_keys={}))
-    assert platform_ring.signer("police").key_id == kid

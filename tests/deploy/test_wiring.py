@@ -31,6 +31,8 @@ from tests.deploy.deployment import (
     k8s_documents,
     pod_labels,
     pod_spec,
+    source_name,
+    volume_sources,
 )
 
 # -- Prometheus scrape targets ---------------------------------------------------------------------
@@ -214,15 +216,17 @@ def test_config_maps_used_by_pods_exist_with_their_keys() -> None:
     defined = config_maps()
     generated = generated_config_maps()
     # Made by the operator from files outside the repository (deploy/README.md says how).
-    operator_made = {"police-verify-key"}
+    operator_made = {"police-verify-key", "hrwatch-receipt-keys"}
     for d in k8s_documents():
         spec = pod_spec(d.doc)
         if spec is None:
             continue
         refs: list[tuple[str, str | None]] = []
         for volume in spec.get("volumes", []):
-            if "configMap" in volume:
-                refs.append((volume["configMap"]["name"], None))
+            for kind, source, _mode in volume_sources(volume):
+                if kind == "configMap":
+                    refs.extend((source["name"], item["key"]) for item in source.get("items", [None]) if item)
+                    refs.append((source["name"], None))
         for _kind, c in containers(spec):
             refs.extend((r["configMapRef"]["name"], None) for r in c.get("envFrom", []) if "configMapRef" in r)
             for e in c.get("env", []):
@@ -279,7 +283,8 @@ def test_secrets_used_by_pods_are_documented() -> None:
         spec = pod_spec(d.doc)
         if spec is None:
             continue
-        names = {v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v}
+        names = {source_name(kind, source) for v in spec.get("volumes", [])
+                 for kind, source, _mode in volume_sources(v) if kind == "secret"}
         for _kind, c in containers(spec):
             names |= {e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", [])
                       if "secretKeyRef" in e.get("valueFrom", {})}

@@ -96,8 +96,30 @@ GENDER: list[Row] = [
     ("孕妈请绕道", "gender", "孕妈请绕道"),
     ("全职妈妈不考虑", "gender", "全职妈妈不考虑"),
     ("要个小伙子，能扛货", "gender", "要个小伙子"),
+    # Round 2: a field label opening both signs, pinyin limits, person emoji, looks before the sex,
+    # "open only to", "real men" slang, a check mark ticking the sex.
+    ("性别要求：🚹，🚺免谈", "gender", "🚺免谈"),
+    ("性别要求：男 女的别投", "gender", "性别要求：男 女的别投"),
+    ("注意 zhi zhao nv sheng 哦", "gender", "zhi zhao nv sheng"),
+    ("本岗jinxian nanxing，夜班", "gender", "jinxian nanxing"),
+    ("👨优先，能出差", "gender", "👨优先"),
+    ("👦🏽优先，能扛货", "gender", "👦🏽优先"),
+    ("只要👧，做直播助理", "gender", "只要👧"),
+    ("急招年轻漂亮的小姐姐做前台", "gender", "急招年轻漂亮的小姐姐"),
+    ("该岗位只向女士开放", "gender", "只向女士开放"),
+    ("是纯爷们儿就来挑战月入过万", "gender", "纯爷们儿"),
+    ("男生✔，能倒班", "gender", "男生✔"),
     # hard negatives
     ("男女不限，18周岁以上", None, None),
+    ("👩\u200d💻优先，熟悉Python", None, None),
+    ("👨\u200d🍳主厨带教，包吃住", None, None),
+    ("✅女生宿舍独立 ✅包三餐", None, None),
+    ("男女不限✔，包住", None, None),
+    ("性别：男 女不限", None, None),
+    ("公司有很多漂亮的妹子同事", None, None),
+    ("年终福利仅对已婚员工发放", None, None),
+    ("车间员工以男性为主，氛围简单", None, None),
+    ("xian nan ning gong zuo", None, None),
     ("不限性别，欢迎应届生", None, None),
     ("男/女均可，有责任心", None, None),
     ("招男女服务员各3名", None, None),
@@ -166,6 +188,17 @@ AGE: list[Row] = [
     ("小鲜肉优先", "age", "小鲜肉优先"),
     ("年龄卡35", "age", "年龄卡35"),
     ("35岁⬇️，形象好", "age", "35岁⬇"),
+    # Round 2: one-character tens (廿/卅/卌), a floor word and an exclusion around a bare number,
+    # 及以上 before an exclusion, a colloquial ceiling after an age label.
+    ("年龄：廿二至卅八岁", "age", "廿二至卅八岁"),
+    ("卌岁以下，能吃苦", "age", "卌岁以下"),
+    ("岁数别超过卅五", "age", "岁数别超过卅五"),
+    ("年纪超过42的就别来了", "age", "年纪超过42的就别来了"),
+    ("过了36的免谈，理解一下", "age", "过了36的免谈"),
+    ("年纪过了四十五的就算了", "age", "过了四十五的就算了"),
+    ("要求：大于40的劝退。", "age", "大于40的劝退"),
+    ("37及以上的别来了", "age", "37及以上的别来了"),
+    ("33及以上者免谈", "age", "33及以上者免谈"),
     # hard negatives
     ("年满18周岁", None, None),
     ("16周岁以上即可应聘", None, None),
@@ -178,6 +211,12 @@ AGE: list[Row] = [
     ("年龄不限，经验不限", None, None),
     ("35岁以上也欢迎", None, None),
     ("工作经验3-5年", None, None),
+    ("体重超过65的不要报名瑜伽体验课", None, None),
+    ("单笔订单超过30的不要拆单。", None, None),
+    ("超过三十的不要急着下单", None, None),
+    ("年满18的不要紧，都可以来", None, None),
+    ("24小时营业，廿四节气主题门店", None, None),
+    ("本科及以上的不要求经验", None, None),
     ("欢迎大龄求职者", None, None),
     ("30岁以上优先", None, None),
     ("18岁以下勿扰", None, None),
@@ -209,6 +248,9 @@ ETHNICITY: list[Row] = [
     ("新疆维族的不要", "ethnicity", "维族的不要"),
     ("只要汉族员工", "ethnicity", "只要汉族"),
     ("不招新疆人和藏族", "ethnicity", "不招新疆人和藏族"),
+    # Round 2: a game-piece pictograph inside the name; kept out at the hiring step.
+    ("仅限汉🃏族员工", "ethnicity", "仅限汉🃏族"),
+    ("藏族同胞暂不予入职", "ethnicity", "藏族同胞暂不予入职"),
     # hard negatives
     ("民族不限", None, None),
     ("少数民族优先", None, None),
@@ -230,6 +272,10 @@ REGION: list[Row] = [
     ("不要河南人", "region", "不要河南人"),
     ("不收豫籍", "region", "不收豫籍"),
     ("HN籍勿扰", "region", "HN籍勿扰"),
+    # Round 2: 籍贯 as the origin word, after a province and after pinyin initials in a list.
+    ("四川籍贯的不考虑", "region", "四川籍贯的不考虑"),
+    ("GX、GZ籍贯谢绝", "region", "GZ籍贯谢绝"),
+    ("外省户口不给办入职", "region", "外省户口不给办入职"),
     ("ＨＮ籍勿擾", "region", "ＨＮ籍勿擾"),
     ("东北人勿扰", "region", "东北人勿扰"),
     ("非本市户籍请勿投递", "region", "非本市户籍请勿投递"),
@@ -318,8 +364,11 @@ MARITAL: list[Row] = [
     ("备孕的姐妹就算了", "marital_childbearing", "备孕的姐妹就算了"),
     ("需签不孕承诺书", "marital_childbearing", "不孕承诺书"),
     ("刚结婚的就算了", "marital_childbearing", "刚结婚的就算了"),
+    # Round 2: a check mark closing the item ticks the condition as required.
+    ("已育☑，稳定性好", "marital_childbearing", "已育☑"),
     # hard negatives
     ("已婚未婚均可", None, None),
+    ("已婚员工 ✅夫妻房 ✅包吃住", None, None),
     ("缴纳五险一金（含生育保险）", None, None),
     ("提供单身公寓", None, None),
     ("不以婚育状况作为录用条件", None, None),
@@ -376,12 +425,19 @@ RELIGION: list[Row] = [
     ("信仰佛教者优先", "religion", "佛教者优先"),
     ("不得有宗教信仰", "religion", "不得有宗教信仰"),
     ("信教的\n别投", "religion", "信教的\n别投"),
+    # Round 2: "has a faith" as the excluded group; 教 written in pinyin, spaced or not.
+    ("有宗教信仰者勿扰", "religion", "有宗教信仰者勿扰"),
+    ("有信仰的朋友请绕行", "religion", "有信仰的朋友请绕行"),
+    ("我们不要信 jiao 的人", "religion", "不要信 jiao"),
+    ("信jiao人士谢绝", "religion", "信jiao人士谢绝"),
     ("不能信教", "religion", "不能信教"),
     ("基督徒就算了", "religion", "基督徒就算了"),
     # hard negatives
     ("尊重员工宗教信仰", None, None),
     ("公司创始人信仰佛教，热心公益", None, None),
     ("宗教信仰不限", None, None),
+    ("做事有信仰，服务有温度", None, None),
+    ("有信仰、有追求的团队欢迎你", None, None),
     ("宗教信仰：无要求", None, None),
     ("清真餐厅厨师", None, None),
     ("不因民族、宗教信仰而区别对待", None, None),
@@ -552,7 +608,8 @@ def test_every_ground_has_triggers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("token", "value"), [("35", 35), ("三十五", 35), ("十八", 18), ("四十", 40), ("叁拾", 30), ("二五", 25)]
+    ("token", "value"),
+    [("35", 35), ("三十五", 35), ("十八", 18), ("四十", 40), ("叁拾", 30), ("二五", 25), ("廿三", 23), ("卅", 30), ("卌二", 42)],
 )
 def test_parse_number(token: str, value: int) -> None:
     assert parse_number(token) == value

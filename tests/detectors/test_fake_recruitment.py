@@ -157,6 +157,29 @@ FEE_ROWS = [
     # fee words in pinyin syllables
     ("入职先交 ya jin 300。", "ya jin"),
     ("报名后交 jie shao fei 两百元。", "jie shao fei"),
+    # charges without a fee word: non-refundable sums, items priced by name, designated goods,
+    # photo cards, memberships bought with a sum, subscriptions, 入单
+    ("岗前到公司合作门诊体检，费用260元，交后概不退还。", "概不退还"),
+    ("报到当天领取工装 80元/套，现场交齐。", "工装 80元"),
+    ("上岗前领取工服 ¥九十，到行政处交。", "工服 ¥九十"),
+    ("面试通过后须到公司购买劳保鞋一双（160元）才能上岗。", "到公司购买"),
+    ("签约艺人须拍摄定妆照，套餐价3200元，由公司摄影棚统一拍摄。", "定妆照"),
+    ("成为店铺推手：支付599元开通钻石会员即可接单。", "支付599元开通钻石会员"),
+    ("入职前须认购公司理财产品一份（5000元起）。", "须认购"),
+    ("加盟团队报名：入单 1980，三天回本。", "入单 1980"),
+    # hard negatives: reimbursed later, fee lists under one negator, disowned impostors, the poster paying
+    ("入职体检费约200元先由个人垫付，转正后凭票全额报销。", None),
+    ("公司从不收取任何服装费、培训费、押金或保证金。", None),
+    ("本店不收任何资料费、培训费、工装费、押金，来了就能上班。", None),
+    ("凡自称本公司招聘专员并收取押金者，均非我司员工。", None),
+    ("长期合作的渠道可预付部分货款2000元。", None),
+    ("门店收银员：负责会员充值、开通会员卡业务，月薪4500元。", None),
+    ("模特拍摄：公司免费为签约模特拍摄模卡，日薪1500元。", None),
+    ("写真馆招摄影助理，负责写真拍摄布光，月薪6000元。", None),
+    ("员工可凭工牌在食堂消费，工牌由公司制作发放。", None),
+    ("我们不向应聘者收取任何费用（包括但不限于押金、工装费、体检费）。", None),
+    ("有人假借本店名义以“交钱包录取”为由行骗，特此声明。", None),
+    ("入职后需缴纳工服费用100元，离职退还。", "需缴纳"),
 ]
 
 
@@ -195,6 +218,12 @@ TASK_ROWS = [
     ("不需要墊付，不收任何費用，签劳务协议按条计酬。", None),
     ("平台不需要你垫付任何资金，佣金按月结算。", None),
     ("我司从未发布“刷单返利”类兼职，请勿轻信。", None),
+    # quoted scheme names after a negator, 非…, couriers' order bonuses, memberships bought
+    ("本岗位不是网上所说的“兼职刷单”，需到公司坐班。", None),
+    ("标注员（非刷单），坐班，月薪5000元。", None),
+    ("同城跑腿骑手，单量多，冲单奖励每周结算，月入7000元。", None),
+    ("充值1000元开通黄金会员，推荐好友返佣金。", None),
+    ("店铺补单，先垫付后返还本金加佣金，非诚勿扰。", "补单"),
 ]
 
 
@@ -219,6 +248,10 @@ OVERSEAS_ROWS = [
     ("本公司持对外劳务合作经营资格，外派新加坡建筑工，签订劳务合同，包机票。", None),
     ("警惕境外高薪招聘陷阱，柬埔寨、缅甸等地高薪招聘多为诈骗。", None),
     ("泰国曼谷中餐厅招厨师，月薪1.2万，包吃住，公司办理工作签证和保险。", None),
+    # a country named with work, a large sum up front for going, no language needed
+    ("韩国务工：农场采摘，月薪2.2万，先交定金1.5万元，不会外语也能去。", "先交"),
+    ("日本料理店招厨师，月薪1.5万元，包住宿，押金无。", None),
+    ("新加坡工作准证由雇主申请，公司持对外劳务合作经营资格，不收押金，月薪9000元。", None),
 ]
 
 
@@ -276,6 +309,9 @@ SALARY_ROWS = [
     ("普工", "包装普工", {"min": 6500, "max": 8000, "unit": "month"}, "无需经验。", False),
     ("考古研究员", "考古研究员", {"min": 30000, "max": 40000, "unit": "month"}, "博士。", False),
     ("客服", "客服主管", {"min": 15000, "max": 20000, "unit": "month"}, "带二十人团队。", False),
+    # a day rate for a short day: judged per hour only with a lure cue (SHORT_DAY_ROWS)
+    ("模特", "活动模特", {"min": 800, "max": 1200, "unit": "day"}, "每天拍摄3小时，需有作品。", False),
+    ("网络兼职", "线上客服兼职", {"min": 150, "max": 200, "unit": "day"}, "在家办公，每天3小时。", False),
     ("普工", "计件普工", {"min": 2, "max": 3, "unit": "piece"}, "多劳多得。", False),
 ]
 
@@ -292,6 +328,28 @@ STATED_PAY_ROWS = [
     ("二副", "远洋船舶二副", "持有效适任证书，月薪4万。", None),
     ("软件工程师", "高级软件工程师", "月薪3万5。", None),
 ]
+
+
+# A day rate for a few hours of lure work, judged by the hourly rate it implies (no occupation benchmark needed).
+SHORT_DAY_ROWS = [
+    # (occupation, title, salary, description, span or None)
+    ("网络兼职", "手机兼职", {"min": 400, "max": 600, "unit": "day"}, "在家用手机就能做，每天只需两个小时。", "每天只需两个小时"),
+    ("其他", "打字兼职", {"min": 300, "max": 500, "unit": "day"}, "会打字即可，一天2-3小时，日结。", "一天2-3小时"),
+    ("网络兼职", "手机兼职", {"min": 200, "max": 300, "unit": "day"}, "在家用手机就能做，每天3小时。", None),
+    ("家教", "高中数学家教", {"min": 600, "max": 800, "unit": "day"}, "每天两小时，需985在读。", None),
+    ("网络兼职", "手机兼职", {"min": 400, "max": 600, "unit": "day"}, "在家用手机就能做，每天8小时。", None),
+]
+
+
+@pytest.mark.parametrize(("occupation", "title", "salary", "text", "span"), SHORT_DAY_ROWS, ids=_ids(SHORT_DAY_ROWS))
+def test_implausible_salary_for_a_short_day(
+    occupation: str, title: str, salary: dict[str, Any], text: str, span: str | None
+) -> None:
+    record = posting(text, title=title, occupation=occupation, salary=salary)
+    check_row("implausible_salary", record, span)
+    if span is not None:
+        (found,) = fired(detect(record), "implausible_salary")
+        assert "元/小时" in found.explanation and any(e.field == "salary.min" for e in found.evidence)
 
 
 @pytest.mark.parametrize(("occupation", "title", "text", "span"), STATED_PAY_ROWS, ids=_ids(STATED_PAY_ROWS))
@@ -334,6 +392,10 @@ CONTACT_ROWS = [
     ({"name": "小王数据"}, {"wechat": "xw_data"}, "各大平台求职者简历，一手货源可按城市筛，价格私聊。", None),
     ({"name": "老周"}, {"wechat": "lz123"}, "长期收购招聘网站企业账号，日结，价格面议。", None),
     ({"name": "星光工作室"}, {"wechat": "xg_hr"}, "急招销售，负责出售二手车，月薪6000+提成，加微信详聊。", "加微信"),
+    # Telegram by its nicknames; job-seekers' data sold by the batch
+    ({"name": "海外项目组"}, {"name": "@hw_job01"}, "急招推广，月薪2万，联系电报：@hw_job01。", "电报："),
+    ({"name": "东南亚招聘组"}, {}, "招打字员，日结，纸飞机@sea_team联系。", "纸飞机"),
+    ({"name": "数据通"}, {"wechat": "sj_123"}, "各地求职者数据，打包价优惠，加微信看样本。", None),
 ]
 
 
@@ -555,6 +617,14 @@ def test_agency_that_names_itself_employer(text: str, license_no: str | None, sp
         # one trade name, registered in different places, the names differing beyond it
         ("苏州华晟国际精工集团有限公司", "无锡华晟精密模具有限公司", False),
         ("华晟精密模具（无锡）有限公司", "无锡华晟精密模具有限公司", True),
+        # two complete legal names must agree beyond place and brackets: an added 集团 or industry word
+        # is another registered name; a short name or 有限责任公司 written 有限公司 is not
+        ("杭州明远精工集团有限公司", "杭州明远精工有限公司", False),
+        ("成都蓝海数字科技有限公司", "成都蓝海科技有限公司", False),
+        ("蓝海科技", "成都蓝海科技有限公司", True),
+        ("成都蓝海科技有限责任公司", "成都蓝海科技有限公司", True),
+        ("蓝海科技（成都）有限公司", "成都市蓝海科技有限公司", True),
+        ("成都蓝海科技股份有限公司", "成都蓝海科技有限公司", True),
     ],
 )
 def test_name_comparison(posted: str, registered: str, same: bool) -> None:

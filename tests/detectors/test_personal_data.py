@@ -224,6 +224,13 @@ MOBILE_ROWS = [
     ("这个新来的员工 电话13812345678 三天没来上班", "personal_data.mobile", "138****5678"),
     # an outcome told of the name the number is written under
     ("王磊（13812345678）已通过背调，请HR尽快发offer", "personal_data.mobile", "138****5678"),
+    # digits grouped with bullets or katakana dots; beside an ID in one entry
+    (f"档案补录：韦思远 身份证 {ID_B} 手机 139•0571•2268", "personal_data.mobile", "139****2268"),
+    ("应聘者蒋悦 电话 186・2233・4455 面试未到", "personal_data.mobile", "186****4455"),
+    # a person noun naming someone, though 请 before it makes nouns addressees elsewhere
+    ("请应聘者沈一帆（电话 13771234567）明早九点到前台报到", "personal_data.mobile", "137****4567"),
+    # a pronoun owning the label, pointing back at a specific person of the sentence before
+    ("上午来试工的小姑娘落下了工牌。她手机 15867891234，谁见到提醒一下", "personal_data.mobile", "158****1234"),
     # the employer's own recruiting contact, written every way
     ("有意者请联系人事部王经理：13906211438", None, None),
     ("招聘热线 159-0621-1438（同微信）", None, None),
@@ -250,6 +257,17 @@ MOBILE_ROWS = [
     ("这位师傅手艺好，联系电话13698765432，欢迎来店体验", None, None),
     ("这是我们经理，他的电话13812345678，直接打", None, None),
     ("入职三天不辞而别的员工将扣除押金。联系电话：13812345678", None, None),
+    ("离职员工韦强的工服未还，其手机 13671234567，知情者请告知", "personal_data.mobile", "136****4567"),
+    ("请张佳慧同学（手机 13812345678）明天来签合同", "personal_data.mobile", "138****5678"),
+    ("请应聘者李娜尽快回电，她的手机13812345678打不通", "personal_data.mobile", "138****5678"),
+    ("今天来面试的那个女生手机号是13812345678，落了身份证在前台", "personal_data.mobile", "138****5678"),
+    # a pronoun of the recruiter; 请 + a noun + 于 (a preposition, not a surname)
+    ("欢迎应聘者咨询，联系人王女士，她的手机13812345678", None, None),
+    ("请全体同学（手机号已登记）13812345678", None, None),
+    ("男女生不限，电话13812345678", None, None),
+    ("联系人贺女士，她的手机 15867891234，欢迎来电", None, None),
+    ("我们店长人很好。她手机 15867891234，有意者直接联系", None, None),
+    ("请员工于周五前提交材料，电话13812345678", None, None),
     # two whole numbers on two lines are two numbers, not one joined across the line break
     ("值班电话：\n13812345678\n13912345678", None, None),
 ]
@@ -329,12 +347,20 @@ EMAIL_ROWS = [
     # an outcome heading a name, a mailbox read off a résumé
     ("笔试第一名：冯晓宇 fengxy2002@qq.com", "personal_data.email", "fe********@qq.com"),
     ("那位拒了offer的设计师，简历上邮箱 gu.qing_ux@163.com，谁需要拿去", "personal_data.email", "gu********@163.com"),
+    # a local part spelt out in spaced words, owned by a pronoun of a named person
+    (
+        "录用的同学柏子涵，她留的邮箱是 bai zi han 2001 at 126 dot com，offer已发",
+        "personal_data.email",
+        "ba**********@126.com",
+    ),
     # the employer's recruiting mailbox
     ("简历请投递至 hr@hengda-elec.com", None, None),
     ("简历发送到 zhaopin2024@163.com，注明岗位", None, None),
     ("联系邮箱：recruit.sz@qq.com", None, None),
     ("简历请发送至 hr圈a hengda-elec点com", None, None),
     ("欢迎投递简历：zhaopin [at] hengda-elec [dot] com", None, None),
+    ("简历请发 hr at hengda-elec dot com", None, None),
+    ("招聘邮箱 zhao pin 2025 at 163 dot com，注明岗位", None, None),
     ("有意者请发简历到 wangjing2020@163.com 王经理收", None, None),
     ("简历请投递至以下邮箱，注明岗位：\n钟楠 zhongnan01@163.com\n蔡琳 cailin_hz@qq.com", None, None),
 ]
@@ -372,11 +398,18 @@ IM_ROWS = [
         "ku********21",
     ),
     ("原店员练洁离职未交接（扣：917071307，电话13812345678）", "personal_data.im_account", "91*****07"),
+    (
+        "前天来面试的男孩把雨伞落在会议室了，他微信 qiaoyu_2003，麻烦认识的转告",
+        "personal_data.im_account",
+        "qi*******03",
+    ),
     # the employer's own channel
     ("加微信 hr_hengda88 了解详情", None, None),
     ("有意者加QQ 2736481950，非诚勿扰", None, None),
     ("招聘专员V：zp_hengda01，欢迎咨询", None, None),
     ("本厂工资绝不拖欠，她的微信 lihua_1988 可以咨询宿舍情况", None, None),
+    ("刚入职的新人孙悦，微信 sunyue_0909，大家多关照", "personal_data.im_account", "su*******09"),
+    ("招聘负责人林先生，他微信 linhr_2024，欢迎咨询", None, None),
     ("会员等级vip：gold_member 可享折扣", None, None),
 ]
 
@@ -408,10 +441,25 @@ ADDRESS_ROWS = [
         "personal_data.address",
         "相城区元和街道御窑路*号*栋****",
     ),
+    # flats written as named people's entries, no residence word before them
+    (
+        "以下快递请核对收件地址：\n梁思琪：江宁区东山街道金鹰花园6栋2单元1102\n武浩：栖霞区仙林大道18号9幢1单元603",
+        "personal_data.address",
+        "江宁区东山街道金鹰花园*栋*单元****",
+    ),
+    ("王建国 13812345678 幸福里小区3栋2单元401", "personal_data.address", "幸福里小区*栋*单元***"),
+    (
+        "工服寄送：\n1. 方琳 地址：东湖小区2栋3单元401\n2. 崔浩：幸福家园3号楼1202室",
+        "personal_data.address",
+        "幸福家园*号楼****室",
+    ),
     # workplaces, dormitories the employer provides, generic conditions
     ("公司地址：姑苏区平江路88号2幢301室", None, None),
     ("包吃住，宿舍在厂区5栋", None, None),
     ("面试地点：工业园区星湖街328号8栋", None, None),
+    ("联系人 周强：鼓楼区中山路5号2栋1单元101（门店）", None, None),
+    ("面试地点：雨花台区软件大道9号3栋2单元", None, None),
+    ("金鹰店：江宁区金鹰花园6栋2单元1102\n王经理：阳光小区12栋502", None, None),
     ("户籍不限，优先录用家住附近者", None, None),
 ]
 
@@ -419,6 +467,19 @@ ADDRESS_ROWS = [
 @pytest.mark.parametrize(("text", "rule", "excerpt"), ADDRESS_ROWS)
 def test_address(engine: DetectionEngine, text: str, rule: str | None, excerpt: str | None) -> None:
     check_row(engine, posting(text), "description", rule, excerpt)
+
+
+def test_household_employers_own_home_is_the_workplace_not_a_leak(engine: DetectionEngine) -> None:
+    # A family hiring a live-in carer gives its own home, which the record names as the place of work.
+    text = "家里招育儿嫂一名，照看两岁宝宝。家庭住址：海淀区学院路甲5号院7号楼2单元401，欢迎来家面谈。"
+    own = posting(text, location={"city": "北京", "address": "学院路甲5号院7号楼2单元401"})
+    assert personal_findings(engine, own) == []
+    # Only the workplace's own address is spared: a former nanny's home in the same posting is not.
+    told = text + "原保姆何桂芳家住昌平区回龙观龙泽苑东区12号楼3单元502，请勿打扰。"
+    found = personal_findings(engine, posting(told, location={"city": "北京", "address": "学院路甲5号院7号楼2单元401"}))
+    assert [(f.rule, [e.excerpt for e in f.evidence]) for f in found] == [
+        ("personal_data.address", ["昌平区回龙观龙泽苑东区**号楼*单元***"])
+    ]
 
 
 # --- bulk_records --------------------------------------------------------------------------------
@@ -478,6 +539,11 @@ TRADE_ROWS = [
     ("个人简历转让，3000份，按份计价", "personal_data.resume_trade", "简历转让"),
     ("各行业求职者电话号码，一毛一条，要的私聊", "personal_data.resume_trade", "求职者电话号码，一毛一条"),
     ("jl按条卖 实时更新", "personal_data.resume_trade", "jl按条"),
+    # years and counts between the verb and the goods; archives and files of applicants
+    ("现低价转让2022-2024年应聘者资料约5千份", "personal_data.resume_trade", "转让202*-2024年应聘者资料"),
+    ("出售2万份新鲜求职者档案，支持验货", "personal_data.resume_trade", "出售2万份新鲜求职者档案"),
+    # spaced pinyin goods with no verb beside them, in a field of sales talk
+    ("本地 jian li 资源 蓝领白领都有\n实时更新，一手不二卖，价格私聊", "personal_data.resume_trade", "jian li"),
     # warnings, promises and ordinary recruiting
     ("本平台严禁出售简历，一经发现永久封号", None, None),
     ("我们承诺绝不会出售您的个人信息", None, None),
@@ -488,6 +554,19 @@ TRADE_ROWS = [
     ("出售简历模板，各行业通用，5元一份", None, None),
     ("吉林（JL）地区招聘普工，投递简历请注明", None, None),
     ("jl_hr2025 是我们的招聘微信，欢迎加", None, None),
+    # disposal talk; a price written per record first
+    ("低价处理一批求职简历，约5000份，有意私聊", "personal_data.resume_trade", "低价处理一批求职简历"),
+    ("清仓：往届应聘者资料打包带走", "personal_data.resume_trade", "清仓：往届应聘者资料"),
+    ("整理好的求职者名单，一份20元", "personal_data.resume_trade", "求职者名单，一份20元"),
+    ("负责处理员工信息变更，每份材料需签字", None, None),
+    ("处理求职者简历筛选工作，薪资5000元", None, None),
+    ("简历制作服务，一份20元", None, None),
+    # a negation before a series of verbs denies each; a date range in ordinary HR work; one sales word alone
+    ("我们承诺不会泄露、出售或交换您的简历", None, None),
+    ("本公司不会向第三方提供、出售或转让应聘者资料", None, None),
+    ("负责2019-2024年员工档案整理与归档", None, None),
+    ("一手房销售顾问，楼盘打包价团购，投递简历请注明岗位", None, None),
+    ("出售2023年款样品,简历投递请注明岗位", None, None),
     ("本公司不出售、不转让求职者个人信息", None, None),
 ]
 
