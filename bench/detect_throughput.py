@@ -19,7 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+ROOT = Path(__file__).resolve().parent.parent
+# The code of this checkout, not whatever `pip install -e` points at (another worktree, say).
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "bench" / ".cache"
 TEXT_FIELDS = ("title", "description", "requirements", "benefits")
 
 
@@ -47,6 +50,7 @@ def build_corpus(postings: int, seed: int) -> Path:
 
 def run(path: Path) -> dict[str, float]:
     """Detect over every line of `path`; called in a fresh process."""
+    import detectors
     from detectors import DetectionEngine
     from schemas import RecordError, parse_json
 
@@ -81,6 +85,7 @@ def run(path: Path) -> dict[str, float]:
         "chars_per_s": chars / elapsed,
         "median_chars": statistics.median(lengths),
         "peak_rss_mib": peak_kib / 1024,
+        "code": str(Path(detectors.__file__).resolve().parent.parent),
     }
 
 
@@ -98,6 +103,7 @@ def main() -> int:
     print(f"corpus: {path} ({time.perf_counter() - t0:.1f}s to build or load)")
     out = subprocess.run([sys.executable, __file__, "--run", str(path)], check=True, capture_output=True, text=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"code:          {r['code']}")
     print(f"records:       {r['records']} ({r['postings']} postings, median {r['median_chars']:.0f} chars of text)")
     print(f"findings:      {r['findings']}   invalid: {r['invalid']}")
     print(f"elapsed:       {r['elapsed_s']:.2f} s on one core")

@@ -13,6 +13,7 @@ import re
 import sys
 import tomllib
 import unicodedata
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,8 +30,10 @@ class NormalizedText:
 
     original: str
     text: str
-    starts: tuple[int, ...] | None = None  # None: identity mapping (same length, char i <- char i)
-    ends: tuple[int, ...] | None = None
+    # None: identity mapping (same length, char i <- char i). Arrays of machine integers, not
+    # tuples: built by slicing (memcpy) instead of one int object per character.
+    starts: Sequence[int] | None = None
+    ends: Sequence[int] | None = None
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a span [start, end) of the normalised text to the span of original text it came from."""
@@ -238,8 +241,8 @@ def _phrase_matches(text: str, tb: _Tables) -> list[tuple[int, int]]:
 def normalize(original: str) -> NormalizedText:
     """Normalise `original` for matching, keeping the offset map back to it."""
     tb = _tables()
-    starts: list[int] | None = None
-    ends: list[int] | None = None
+    starts: array[int] | None = None
+    ends: array[int] | None = None
     text = original
     # Every character to expand, replace or drop, found in one scan (astral ones through a range).
     present = set(tb.special.findall(original))
@@ -265,40 +268,55 @@ def normalize(original: str) -> NormalizedText:
 
     if starts is None or ends is None:
         return NormalizedText(original, text)
-    return NormalizedText(original, text, tuple(starts), tuple(ends))
+    return NormalizedText(original, text, starts, ends)
+
+
+# 0, 1, 2, …: the offset map of a text not yet changed, sliced rather than built for each text.
+_IDENTITY = array("q", range(1 << 14))
+
+
+def _identity(n: int) -> array[int]:
+    """`_IDENTITY`, grown to hold at least 0 … n."""
+    global _IDENTITY
+    if n >= len(_IDENTITY):
+        _IDENTITY = array("q", range(max(n + 1, 2 * len(_IDENTITY))))
+    return _IDENTITY
 
 
 def _apply(
     text: str,
-    starts: list[int] | None,
-    ends: list[int] | None,
+    starts: array[int] | None,
+    ends: array[int] | None,
     spans: list[tuple[int, int]],
     replace: Callable[[int, int], str],
-) -> tuple[str, list[int], list[int]]:
+) -> tuple[str, array[int], array[int]]:
     """Replace each span [a, b) of text by replace(a, b), carrying the original-offset arrays along."""
-    # Without a map yet, character i came from original i: the ranges stand in for the arrays.
-    old_starts: Sequence[int] = range(len(text)) if starts is None or ends is None else starts
-    old_ends: Sequence[int] = range(1, len(text) + 1) if starts is None or ends is None else ends
+    if starts is None or ends is None:
+        # Without a map yet, character i came from original i: start i, end i + 1, both read
+        # from the identity array (ends one place further on).
+        identity = _identity(len(text))
+        old_starts, old_ends, shift = identity, identity, 1
+    else:
+        old_starts, old_ends, shift = starts, ends, 0
     out: list[str] = []
-    new_starts: list[int] = []
-    new_ends: list[int] = []
+    new_starts = array("q")
+    new_ends = array("q")
     pos = 0
     for a, b in spans:
         out.append(text[pos:a])
-        new_starts.extend(old_starts[pos:a])
-        new_ends.extend(old_ends[pos:a])
+        new_starts += old_starts[pos:a]
+        new_ends += old_ends[pos + shift : a + shift]
         rep = replace(a, b)
         if rep:
             # Every replacement character maps to the whole original span it replaced.
-            span_start = old_starts[a]
-            span_end = old_ends[b - 1]
             out.append(rep)
-            new_starts.extend([span_start] * len(rep))
-            new_ends.extend([span_end] * len(rep))
+            new_starts += array("q", (old_starts[a],)) * len(rep)
+            new_ends += array("q", (old_ends[b - 1 + shift],)) * len(rep)
         pos = b
     out.append(text[pos:])
-    new_starts.extend(old_starts[pos:])
-    new_ends.extend(old_ends[pos:])
+    n = len(text)
+    new_starts += old_starts[pos:n]
+    new_ends += old_ends[pos + shift : n + shift]
     return "".join(out), new_starts, new_ends
 
 

@@ -253,8 +253,13 @@ def _needed_characters(phrases: Iterable[str]) -> re.Pattern[str]:
     if not needed:
         return _NEVER
     chars = "".join(re.escape(c) for c in sorted(needed) if ord(c) <= 0xFFFF)
-    astral = "|".join(re.escape(c) for c in sorted(needed) if ord(c) > 0xFFFF)
-    return re.compile("|".join(x for x in (f"[{chars}]" if chars else "", astral) if x))
+    astral = "".join(re.escape(c) for c in sorted(needed) if ord(c) > 0xFFFF)
+    if not astral:
+        return re.compile(f"[{chars}]")
+    # One class, astral characters folded into one range, so that the regex engine skips from
+    # candidate to candidate (an alternation of astral letters is tried at every position, ~0.8 µs
+    # a character); the lookbehind keeps only the astral characters needed.
+    return re.compile(f"[{chars}\U00010000-\U0010ffff](?<=[{chars}{astral}])")
 
 
 class Hit(NamedTuple):
