@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import signal
 import sys
 import time
 from collections import Counter
@@ -305,6 +307,8 @@ for _command in (*REVIEW_COMMANDS, *SHARING_COMMANDS, *SCAN_COMMANDS):
 
 
 def main() -> None:
+    # Where is a stuck process? `kill -USR1 PID` prints every thread's stack to stderr (operators, tests).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     cli(prog_name="hrwatch")
 
 

@@ -158,14 +158,16 @@ class Ingester:
             retries=5,
         )
 
-    def close(self) -> None:
-        self.producer.close(timeout=30)
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush what is pending (up to `timeout` s) and close the producer."""
+        self.producer.close(timeout=timeout)
 
     def __enter__(self) -> Ingester:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # On Ctrl-C the pending records are abandoned anyway: don't spend 30 s flushing them.
+        self.close(2.0 if exc_type is KeyboardInterrupt else 30.0)
 
     def publish(
         self,

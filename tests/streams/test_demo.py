@@ -99,7 +99,13 @@ class Demo:
     def interrupt(self) -> int:
         """Ctrl-C in the terminal: SIGINT to the demo (its children run in process groups of their own)."""
         self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(STOP_TIMEOUT)
+        try:
+            code = self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            # Where is it stuck? hrwatch dumps every thread's stack on SIGUSR1 (faulthandler).
+            self.process.send_signal(signal.SIGUSR1)
+            self._reader.join(5)
+            raise AssertionError(f"the demo did not stop within {STOP_TIMEOUT:.0f}s of SIGINT:\n{self.output}") from None
         self._reader.join(STOP_TIMEOUT)
         return code
 
