@@ -6,6 +6,7 @@ running (a worker, a broker) — it kills the process first, so one bad test doe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import uuid
@@ -136,9 +137,9 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
-    """A schema of its own in the run's database (search_path set in the URL), dropped with everything in it."""
+@contextlib.contextmanager
+def throwaway_schema(postgres_url: str) -> Iterator[str]:
+    """A schema of its own in the database at `postgres_url` (search_path set in the URL), dropped with everything in it."""
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -149,6 +150,13 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A schema of its own in the run's database, dropped with everything in it."""
+    with throwaway_schema(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from hrwatch.settings import child_environment
 from review.scan.models import PostingRow, ScanCheckpointRow, ScanFindingRow, ScanLockRow, ScanRunRow
 from review.scan.state import LOCK_NAME
 from review.store import FindingStore
+from tests.conftest import throwaway_schema
 from tests.review import scan_data
 
 pytestmark = pytest.mark.timeout(600)
@@ -28,39 +29,21 @@ AS_OF = "2026-11-23T02:00:00"
 EXTRA = 500  # postings to re-detect: 50 checkpoints of 10
 
 
-def _schema_url(postgres_url: str) -> Iterator[str]:
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two identical stores (loaded with the scan scenario and EXTRA old-version postings)."""
-    if request.param == "sqlite":
-        urls = [f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"]
-        gens: list[Iterator[str]] = []
-    else:
-        postgres_url = request.getfixturevalue("postgres_url")
-        gens = [_schema_url(postgres_url), _schema_url(postgres_url)]
-        urls = [next(g) for g in gens]
-    for url in urls:
-        store = FindingStore(url)
-        store.migrate()
-        scan_data.load(store, extra=EXTRA)
-        store.close()
-    try:
+    with contextlib.ExitStack() as schemas:
+        if request.param == "sqlite":
+            urls = [f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"]
+        else:
+            postgres_url = request.getfixturevalue("postgres_url")
+            urls = [schemas.enter_context(throwaway_schema(postgres_url)) for _ in range(2)]
+        for url in urls:
+            store = FindingStore(url)
+            store.migrate()
+            scan_data.load(store, extra=EXTRA)
+            store.close()
         yield urls[0], urls[1]
-    finally:
-        for g in gens:
-            next(g, None)
 
 
 def _env(url: str, **extra: object) -> dict[str, str]:
